@@ -1,0 +1,21 @@
+"""sklearn_dl: probabilistic deep learning with the scikit-learn API, trained by skorch.
+
+Every estimator is a *body* (MLP, CNN, pretrained backbone) times a *family* (Normal,
+Poisson, Bernoulli, Categorical, ...): the network outputs the family's parameters and
+is trained by its negative log-likelihood.
+"""
+
+from . import metrics
+from ._skorch import DivergenceError
+from .classification import NNClassifier
+from .regression import GaussianNLLRegressor, PoissonNLLRegressor
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "NNClassifier",
+    "GaussianNLLRegressor",
+    "PoissonNLLRegressor",
+    "DivergenceError",
+    "__version__",
+]

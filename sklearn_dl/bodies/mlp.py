@@ -1,0 +1,67 @@
+"""Multi-layer perceptron body: x -> features (the estimator appends the head)."""
+
+from torch import nn
+
+ACTIVATIONS = {
+    "relu": nn.ReLU,
+    "tanh": nn.Tanh,
+    "sigmoid": nn.Sigmoid,
+    "elu": nn.ELU,
+    "gelu": nn.GELU,
+    "leaky_relu": nn.LeakyReLU,
+    "identity": nn.Identity,
+}
+
+
+def get_activation(activation):
+    """An activation layer class from its name (or a ``nn.Module`` class, returned as is)."""
+    if isinstance(activation, type) and issubclass(activation, nn.Module):
+        return activation
+    try:
+        return ACTIVATIONS[activation]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"Unknown activation {activation!r}; use one of {sorted(ACTIVATIONS)} "
+            "or a torch.nn.Module class."
+        ) from None
+
+
+def make_mlp(n_inputs, hidden_layer_sizes=(100,), activation="relu", dropout=0.0,
+             batchnorm=False):
+    """Build an MLP body.
+
+    Each hidden layer is ``Linear -> [BatchNorm1d] -> activation -> [Dropout]``.  With
+    ``hidden_layer_sizes=()`` the body is the identity, and the estimator becomes a
+    (generalised) linear model: NN logistic / Poisson / Gaussian regression.
+
+    Parameters
+    ----------
+    n_inputs : int
+        Number of input features.
+    hidden_layer_sizes : sequence of int
+        Units per hidden layer.
+    activation : str or nn.Module class
+    dropout : float in [0, 1)
+        Dropout probability after every hidden layer.
+    batchnorm : bool
+        Batch normalisation after every hidden Linear layer.
+
+    Returns
+    -------
+    module : nn.Module
+        Maps ``(n, n_inputs)`` to ``(n, n_features)``.
+    n_features : int
+    """
+    act = get_activation(activation)
+    layers = []
+    width = n_inputs
+    for units in hidden_layer_sizes:
+        # the Linear's bias is redundant right before a batchnorm shift
+        layers.append(nn.Linear(width, units, bias=not batchnorm))
+        if batchnorm:
+            layers.append(nn.BatchNorm1d(units))
+        layers.append(act())
+        if dropout > 0:
+            layers.append(nn.Dropout(dropout))
+        width = units
+    return nn.Sequential(*layers), width

@@ -1,0 +1,38 @@
+"""Bernoulli family for binary classification: logit link."""
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from scipy import stats
+
+from ._base import Family
+
+
+class Bernoulli(Family):
+    """Bernoulli distribution, ``p = sigmoid(raw)``: the network's single output is the
+    logit of the positive class (encoded as 1), i.e. NN logistic regression."""
+
+    name = "bernoulli"
+    task = "classification"
+    discrete = True
+
+    def n_outputs(self, n_targets):
+        # n_targets is the number of classes here; two classes need one logit.
+        return 1
+
+    def target_tensor(self, y):
+        return torch.as_tensor(np.asarray(y, dtype=np.float32))
+
+    def params(self, raw):
+        return {"p": torch.sigmoid(raw[:, 0])}
+
+    def log_prob(self, raw, y):
+        return -F.binary_cross_entropy_with_logits(raw[:, 0], y, reduction="none")
+
+    def to_scipy(self, params):
+        return stats.bernoulli(p=params["p"])
+
+    def mean(self, params):
+        """Class probabilities, shape ``(n, 2)``."""
+        p = params["p"]
+        return np.column_stack([1.0 - p, p])

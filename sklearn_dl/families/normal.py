@@ -1,0 +1,74 @@
+"""Normal (Gaussian) family: mean and standard deviation per target."""
+
+import numpy as np
+import torch
+from scipy import stats
+from torch import nn
+
+from ._base import LOG_2PI, Family, as_2d
+
+# Log-sd is clamped when turned into a scale: exp(-20) ~ 2e-9 and exp(20) ~ 5e8 are far
+# outside what a standardised target needs, and the clamp keeps one bad batch from
+# producing inf/0 scales (which would make the loss NaN).
+LOG_SD_MIN, LOG_SD_MAX = -20.0, 20.0
+
+
+class ConstantLogSD(nn.Module):
+    """Head for the homoscedastic Normal: a Linear for the mean plus one learned log-sd
+    per target, broadcast over the batch, so raw outputs keep the layout (mean, log_sd)."""
+
+    def __init__(self, n_features, n_targets):
+        super().__init__()
+        self.linear = nn.Linear(n_features, n_targets)
+        self.log_sd = nn.Parameter(torch.zeros(n_targets))
+
+    def forward(self, features):
+        mean = self.linear(features)
+        return torch.cat([mean, self.log_sd.expand_as(mean)], dim=1)
+
+
+class Normal(Family):
+    """Normal distribution with identity link for the mean and log link for the sd.
+
+    Parameters
+    ----------
+    heteroscedastic : bool, default=True
+        If True the network outputs a log standard deviation for every input (the
+        course's "flexible non-constant variance").  If False one log-sd per target is
+        learned as a free parameter: the mean then has the same optimum as under MSE
+        training.
+
+    Notes
+    -----
+    Raw outputs are ``(mean_1..k, log_sd_1..k)``; the NLL is
+    ``log_sd + (y - mean)^2 / (2 sd^2) + log(2 pi) / 2`` summed over targets.
+    """
+
+    name = "normal"
+
+    def __init__(self, heteroscedastic=True):
+        self.heteroscedastic = heteroscedastic
+
+    def n_outputs(self, n_targets):
+        return 2 * n_targets
+
+    def make_head(self, n_features, n_targets):
+        if self.heteroscedastic:
+            return nn.Linear(n_features, 2 * n_targets)
+        return ConstantLogSD(n_features, n_targets)
+
+    def _split(self, raw):
+        k = raw.shape[1] // 2
+        return raw[:, :k], raw[:, k:].clamp(LOG_SD_MIN, LOG_SD_MAX)
+
+    def params(self, raw):
+        mean, log_sd = self._split(raw)
+        return {"mean": mean, "scale": log_sd.exp()}
+
+    def log_prob(self, raw, y):
+        mean, log_sd = self._split(raw)
+        z = (as_2d(y) - mean) * torch.exp(-log_sd)
+        return (-log_sd - 0.5 * z * z - 0.5 * LOG_2PI).sum(dim=1)
+
+    def to_scipy(self, params):
+        return stats.norm(loc=params["mean"], scale=params["scale"])
