@@ -8,12 +8,13 @@ is trained by its negative log-likelihood.
 from . import metrics
 from ._skorch import DivergenceError
 from .classification import NNClassifier
-from .regression import GaussianNLLRegressor, PoissonNLLRegressor
+from .regression import GaussianNLLRegressor, NNRegressor, PoissonNLLRegressor
 
 __version__ = "0.1.0"
 
 __all__ = [
     "NNClassifier",
+    "NNRegressor",
     "GaussianNLLRegressor",
     "PoissonNLLRegressor",
     "DivergenceError",

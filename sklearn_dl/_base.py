@@ -144,7 +144,7 @@ class _BaseNN(BaseEstimator):
         """Validate/encode y (numpy) before training; may set fitted attributes."""
         return y
 
-    def _scale_target(self, y, w):
+    def _scale_target(self, y, w, family):
         """Transform the (validated, weighted) target for training (default: as is)."""
         return y
 
@@ -192,7 +192,7 @@ class _BaseNN(BaseEstimator):
         w = self._fit_sample_weight(sample_weight, X, y)
         if not np.any(w > 0):
             raise ValueError("sample_weight must have at least one positive entry.")
-        y = self._scale_target(y, w)
+        y = self._scale_target(y, w, family)
 
         rng = check_random_state(self.random_state)
         init_seed, shuffle_seed, split_seed = rng.randint(0, 2**31 - 1, size=3)

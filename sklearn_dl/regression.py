@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.base import RegressorMixin
 
 from ._base import _BaseNN, _check_number, weighted_mean_std
-from .families import Normal, Poisson
+from .families import Normal, Poisson, get_family
 
 
 class _DistributionalRegressor(RegressorMixin, _BaseNN):
@@ -21,8 +21,20 @@ class _DistributionalRegressor(RegressorMixin, _BaseNN):
         self._y_ndim = y.ndim  # output shape follows the target's (n,) or (n, k)
         return y
 
+    def _scale_target(self, y, w, family):
+        # Location-scale families train on a standardised target (weighted, so integer
+        # weights act like repeated rows), which makes lr independent of y's units;
+        # predictions are mapped back exactly by family.rescale.
+        if not family.location_scale:
+            self.y_mean_ = self.y_scale_ = None
+            return y
+        self.y_mean_, self.y_scale_ = weighted_mean_std(y, w)
+        return ((y.reshape(len(y), -1) - self.y_mean_) / self.y_scale_).reshape(y.shape)
+
     def _dist_params(self, X):
         params = super()._dist_params(X)
+        if self.y_scale_ is not None:
+            params = self.family_.rescale(params, self.y_mean_, self.y_scale_)
         if self._y_ndim == 1:
             params = {k: v[:, 0] for k, v in params.items()}
         return params
@@ -136,8 +148,8 @@ class GaussianNLLRegressor(_DistributionalRegressor):
         Epochs run (fewer than ``max_epochs`` when stopped early).
     best_epoch_ : int
         Epoch (1-based) with the lowest validation (else training) loss.
-    y_mean_, y_scale_ : ndarray
-        Target standardisation.
+    y_mean_, y_scale_ : ndarray of shape (n_targets,)
+        Target standardisation (weighted mean and sd of y).
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Only when X had string column names.
@@ -192,20 +204,6 @@ class GaussianNLLRegressor(_DistributionalRegressor):
     def _get_family(self, y):
         return Normal(heteroscedastic=bool(self.heteroscedastic))
 
-    def _scale_target(self, y, w):
-        # weighted, so that integer weights act like repeated samples
-        self.y_mean_, self.y_scale_ = weighted_mean_std(y, w)
-        return ((y.reshape(len(y), -1) - self.y_mean_) / self.y_scale_).reshape(y.shape)
-
-    def _dist_params(self, X):
-        # The Normal is affine-equivariant: map (mean, sd) of the standardised target
-        # back to the original units exactly.
-        params = super()._dist_params(X)
-        m, s = self.y_mean_, self.y_scale_
-        if self._y_ndim == 1:
-            m, s = m[0], s[0]
-        return {"mean": params["mean"] * s + m, "scale": params["scale"] * s}
-
     def predict(self, X, return_std=False):
         """Predictive mean, and with ``return_std=True`` the predictive sd.
 
@@ -218,6 +216,91 @@ class GaussianNLLRegressor(_DistributionalRegressor):
         if return_std:
             return params["mean"], params["scale"]
         return params["mean"]
+
+
+class NNRegressor(_DistributionalRegressor):
+    """Neural-network regression with any distribution family as head.
+
+    The generic form of :class:`GaussianNLLRegressor` and :class:`PoissonNLLRegressor`:
+    ``family`` names a registered family (``"normal"``, ``"poisson"``, see
+    :func:`sklearn_dl.families.available_families`) or is a
+    :class:`~sklearn_dl.families.Family` instance, so a new distribution is one small
+    class, usable here without further changes.
+
+    Parameters
+    ----------
+    family : str or Family, default="normal"
+    hidden_layer_sizes, activation, dropout, batchnorm, optimizer, lr, weight_decay, \
+l1, batch_size, max_epochs, early_stopping, patience, validation_fraction, \
+standardize, callbacks, device, random_state, verbose
+        As in :class:`GaussianNLLRegressor`.
+
+    Attributes
+    ----------
+    net_, family_, history_, n_epochs_, best_epoch_, n_features_in_, feature_names_in_
+        As in :class:`GaussianNLLRegressor`.
+    y_mean_, y_scale_ : ndarray or None
+        Target standardisation, for location-scale families only.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_dl import NNRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(300, 2))
+    >>> y = rng.poisson(np.exp(X[:, 0]))
+    >>> reg = NNRegressor(family="poisson", max_epochs=20, random_state=0).fit(X, y)
+    >>> reg.predict_dist(X[:3]).mean().shape
+    (3,)
+    """
+
+    def __init__(
+        self,
+        *,
+        family="normal",
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        dropout=0.0,
+        batchnorm=False,
+        optimizer="adam",
+        lr=1e-3,
+        weight_decay=0.0,
+        l1=0.0,
+        batch_size=128,
+        max_epochs=100,
+        early_stopping=False,
+        patience=10,
+        validation_fraction=None,
+        standardize=True,
+        callbacks=None,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes, activation=activation, dropout=dropout,
+            batchnorm=batchnorm, optimizer=optimizer, lr=lr, weight_decay=weight_decay,
+            l1=l1, batch_size=batch_size, max_epochs=max_epochs,
+            early_stopping=early_stopping, patience=patience,
+            validation_fraction=validation_fraction, standardize=standardize,
+            callbacks=callbacks, device=device, random_state=random_state,
+            verbose=verbose)
+        self.family = family
+
+    def _get_family(self, y):
+        family = get_family(self.family)
+        if family.task != "regression":
+            raise ValueError(f"family={self.family!r} is for classification; use "
+                             "NNClassifier.")
+        return family
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        try:
+            tags.target_tags.positive_only = isinstance(get_family(self.family), Poisson)
+        except ValueError:
+            pass  # an invalid family is reported by fit, not by tags
+        return tags
 
 
 class PoissonNLLRegressor(_DistributionalRegressor):

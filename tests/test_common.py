@@ -3,7 +3,7 @@
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_dl import GaussianNLLRegressor, NNClassifier, PoissonNLLRegressor
+from sklearn_dl import GaussianNLLRegressor, NNClassifier, NNRegressor, PoissonNLLRegressor
 
 # Small, fast settings that still learn the checks' toy problems.
 FAST = dict(hidden_layer_sizes=(16,), lr=0.01, max_epochs=30, batch_size=32)
@@ -14,6 +14,7 @@ def _estimators():
         NNClassifier(**FAST),
         GaussianNLLRegressor(**FAST),
         PoissonNLLRegressor(**FAST),
+        NNRegressor(family="normal", **FAST),
     ]
 
 

@@ -40,6 +40,9 @@ class Family:
     task = "regression"
     #: whether the scipy distribution is discrete (logpmf) or continuous (logpdf)
     discrete = False
+    #: location-scale families can be trained on a standardised target and mapped back
+    #: exactly by :meth:`rescale` (the estimator then standardises y for you)
+    location_scale = False
 
     # -- sizes and targets -------------------------------------------------------------
     def n_outputs(self, n_targets):
@@ -94,6 +97,13 @@ class Family:
     def mean(self, params):
         """Point prediction (numpy): the mean, or class probabilities."""
         return params["mean"]
+
+    def rescale(self, params, shift, scale):
+        """Parameters of ``shift + scale * Y`` given those of ``Y`` (numpy).
+
+        Only for :attr:`location_scale` families.
+        """
+        raise NotImplementedError(f"{type(self).__name__} is not a location-scale family.")
 
     # -- helpers -----------------------------------------------------------------------
     def params_numpy(self, raw):

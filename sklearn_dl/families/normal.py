@@ -1,6 +1,5 @@
 """Normal (Gaussian) family: mean and standard deviation per target."""
 
-import numpy as np
 import torch
 from scipy import stats
 from torch import nn
@@ -45,6 +44,7 @@ class Normal(Family):
     """
 
     name = "normal"
+    location_scale = True
 
     def __init__(self, heteroscedastic=True):
         self.heteroscedastic = heteroscedastic
@@ -72,3 +72,6 @@ class Normal(Family):
 
     def to_scipy(self, params):
         return stats.norm(loc=params["mean"], scale=params["scale"])
+
+    def rescale(self, params, shift, scale):
+        return {"mean": params["mean"] * scale + shift, "scale": params["scale"] * scale}
