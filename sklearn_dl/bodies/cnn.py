@@ -1,0 +1,316 @@
+"""Convolutional bodies: ``(b, C, H, W)`` images -> ``(b, n_features)`` feature vectors.
+
+:func:`make_cnn` builds a body from a preset in :data:`CNN_ARCHITECTURES` ("small",
+"lenet5", "vgg", "resnet") whose defaults the plain keyword arguments override, or
+wraps a user's own module.  The body stops *before* the last linear layer: the
+estimator appends its family's head.  Pure torch, no scikit-learn.
+
+Adding a preset is one function ``builder(input_shape, cfg) -> (module, n_features)``
+plus one :data:`CNN_ARCHITECTURES` entry holding it and its default ``cfg``.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import torch
+from torch import nn
+
+from .mlp import get_activation  # one activation registry for all bodies
+
+POOLINGS = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d}
+
+
+class _Stage:
+    """Tracks the feature-map shape while a preset is built, for Linear sizes and errors."""
+
+    def __init__(self, input_shape, architecture):
+        self.c, self.h, self.w = input_shape
+        self.input_shape, self.architecture = tuple(input_shape), architecture
+        self.layers = []
+
+    def _shrink(self, what, kernel, stride, padding):
+        h = (self.h + 2 * padding - kernel) // stride + 1
+        w = (self.w + 2 * padding - kernel) // stride + 1
+        if h < 1 or w < 1:
+            raise ValueError(
+                f"Images of shape {self.input_shape} (C, H, W) are too small for "
+                f"architecture {self.architecture!r}: a {what} would shrink the "
+                f"{self.h}x{self.w} feature map to {h}x{w}.  Use larger images (e.g. "
+                f"image_size=), fewer filter stages, a smaller kernel_size or a preset "
+                f"with 'same' padding ('vgg', 'resnet')."
+            )
+        self.h, self.w = h, w
+
+    def conv(self, filters, kernel, cfg, padding=0):
+        self.layers.append(nn.Conv2d(self.c, filters, kernel, padding=padding,
+                                     bias=not cfg["batchnorm"]))
+        self._shrink(f"{kernel}x{kernel} convolution", kernel, 1, padding)
+        self.c = filters
+        if cfg["batchnorm"]:
+            self.layers.append(nn.BatchNorm2d(filters))
+        self.layers.append(get_activation(cfg["activation"])())
+
+    def pool(self, cfg):
+        self._shrink("2x2 pooling", 2, 2, 0)
+        self.layers.append(POOLINGS[cfg["pooling"]](2))
+
+    def add(self, module, c_out):
+        self.layers.append(module)
+        self.c = c_out
+
+
+def _dense_tail(stage, cfg):
+    """Flatten (or global-pool), then the dense layers; returns (module, n_features)."""
+    layers = list(stage.layers)
+    if cfg["global_pool"]:
+        layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
+        n = stage.c
+    else:
+        layers.append(nn.Flatten())
+        n = stage.c * stage.h * stage.w
+    for units in cfg["dense_units"]:
+        if cfg["dropout"] > 0:
+            layers.append(nn.Dropout(cfg["dropout"]))
+        layers.append(nn.Linear(n, units))
+        if cfg["batchnorm"]:
+            layers.append(nn.BatchNorm1d(units))
+        layers.append(get_activation(cfg["activation"])())
+        n = units
+    if cfg["dropout"] > 0:  # before the head the estimator appends
+        layers.append(nn.Dropout(cfg["dropout"]))
+    return nn.Sequential(*layers), n
+
+
+def _small(input_shape, cfg):
+    """The classic Keras MNIST net: conv-conv-(...)-pool, flatten, dense."""
+    stage = _Stage(input_shape, "small")
+    for f in cfg["filters"]:
+        stage.conv(f, cfg["kernel_size"], cfg)
+    stage.pool(cfg)
+    return _dense_tail(stage, cfg)
+
+
+def _lenet5(input_shape, cfg):
+    """LeCun et al. (1998): (conv 5x5 - pool) per stage, dense 120-84, tanh, avg pooling."""
+    stage = _Stage(input_shape, "lenet5")
+    for f in cfg["filters"]:
+        stage.conv(f, cfg["kernel_size"], cfg)
+        stage.pool(cfg)
+    return _dense_tail(stage, cfg)
+
+
+def _vgg(input_shape, cfg):
+    """VGG-style: per stage two 'same'-padded convolutions then a 2x2 pooling."""
+    stage = _Stage(input_shape, "vgg")
+    k = cfg["kernel_size"]
+    for f in cfg["filters"]:
+        stage.conv(f, k, cfg, padding=k // 2)
+        stage.conv(f, k, cfg, padding=k // 2)
+        stage.pool(cfg)
+    return _dense_tail(stage, cfg)
+
+
+class ResidualBlock(nn.Module):
+    """``act(branch(x) + shortcut(x))`` with ``branch`` = conv-BN-act-conv-BN.
+
+    The shortcut is the identity when the channel count is unchanged and a 1x1
+    convolution (+ BN) otherwise, as in He et al. (2016).
+    """
+
+    def __init__(self, c_in, c_out, kernel_size=3, batchnorm=True, activation="relu"):
+        super().__init__()
+        pad = kernel_size // 2
+
+        def norm(c):
+            return nn.BatchNorm2d(c) if batchnorm else nn.Identity()
+
+        self.branch = nn.Sequential(
+            nn.Conv2d(c_in, c_out, kernel_size, padding=pad, bias=not batchnorm),
+            norm(c_out),
+            get_activation(activation)(),
+            nn.Conv2d(c_out, c_out, kernel_size, padding=pad, bias=not batchnorm),
+            norm(c_out),
+        )
+        if c_in == c_out:
+            self.shortcut = nn.Identity()
+        else:
+            self.shortcut = nn.Sequential(nn.Conv2d(c_in, c_out, 1, bias=not batchnorm),
+                                          norm(c_out))
+        self.activation = get_activation(activation)()
+
+    def forward(self, x):
+        return self.activation(self.branch(x) + self.shortcut(x))
+
+
+def _resnet(input_shape, cfg):
+    """Small ResNet: conv stem, one residual block per stage, pooling between stages."""
+    stage = _Stage(input_shape, "resnet")
+    k = cfg["kernel_size"]
+    if k % 2 == 0:
+        raise ValueError(f"architecture='resnet' needs an odd kernel_size; got {k}.")
+    stage.conv(cfg["filters"][0], k, cfg, padding=k // 2)
+    for i, f in enumerate(cfg["filters"]):
+        if i > 0:
+            stage.pool(cfg)
+        stage.add(ResidualBlock(stage.c, f, k, cfg["batchnorm"], cfg["activation"]), f)
+    return _dense_tail(stage, cfg)
+
+
+_BASE = {"kernel_size": 3, "pooling": "max", "dropout": 0.0, "batchnorm": False,
+         "activation": "relu", "global_pool": False}
+
+#: name -> (builder, default configuration); every key can be overridden by make_cnn
+CNN_ARCHITECTURES = {
+    "small": (_small, {**_BASE, "filters": (32, 64), "dense_units": (128,)}),
+    "lenet5": (_lenet5, {**_BASE, "filters": (6, 16), "dense_units": (120, 84),
+                         "kernel_size": 5, "pooling": "avg", "activation": "tanh"}),
+    "vgg": (_vgg, {**_BASE, "filters": (32, 64, 128), "dense_units": (128,)}),
+    "resnet": (_resnet, {**_BASE, "filters": (32, 64, 128), "dense_units": (),
+                         "batchnorm": True, "global_pool": True}),
+}
+
+
+def _check_ints(name, value, allow_empty):
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        value = (value,)
+    try:
+        value = tuple(value)
+    except TypeError:
+        raise TypeError(f"{name} must be a tuple of ints; got {value!r}.") from None
+    if (not allow_empty and not value) or not all(
+            isinstance(v, numbers.Integral) and not isinstance(v, bool) and v > 0
+            for v in value):
+        raise ValueError(f"{name} must be a {'' if allow_empty else 'non-empty '}tuple of "
+                         f"positive ints; got {value!r}.")
+    return tuple(int(v) for v in value)
+
+
+def _config(architecture, overrides):
+    cfg = dict(CNN_ARCHITECTURES[architecture][1])
+    cfg.update({k: v for k, v in overrides.items() if v is not None})
+    cfg["filters"] = _check_ints("filters", cfg["filters"], allow_empty=False)
+    cfg["dense_units"] = _check_ints("dense_units", cfg["dense_units"], allow_empty=True)
+    k = cfg["kernel_size"]
+    if not isinstance(k, numbers.Integral) or isinstance(k, bool) or k < 1:
+        raise ValueError(f"kernel_size must be a positive int; got {k!r}.")
+    cfg["kernel_size"] = int(k)
+    if cfg["pooling"] not in POOLINGS:
+        raise ValueError(f"pooling must be one of {sorted(POOLINGS)}; got {cfg['pooling']!r}.")
+    get_activation(cfg["activation"])  # raises ValueError naming the valid ones
+    if not 0.0 <= float(cfg["dropout"]) < 1.0:
+        raise ValueError(f"dropout must be in [0, 1); got {cfg['dropout']!r}.")
+    cfg["dropout"] = float(cfg["dropout"])
+    cfg["batchnorm"], cfg["global_pool"] = bool(cfg["batchnorm"]), bool(cfg["global_pool"])
+    return cfg
+
+
+def _check_input_shape(input_shape):
+    shape = tuple(input_shape) if hasattr(input_shape, "__len__") else ()
+    if len(shape) != 3 or not all(int(s) == s and s > 0 for s in shape):
+        raise ValueError(f"input_shape must be (C, H, W) with positive ints; got "
+                         f"{input_shape!r}.")
+    return tuple(int(s) for s in shape)
+
+
+def _n_features_of(module, input_shape):
+    """Dry forward pass on zeros; flattens for the caller if the module returns maps."""
+    was_training = module.training
+    module.eval()  # no BatchNorm statistics are updated, no dropout
+    try:
+        with torch.no_grad():
+            param = next(module.parameters(), None)
+            device = param.device if param is not None else "cpu"
+            out = module(torch.zeros((2, *input_shape), device=device))
+    except Exception as exc:
+        raise ValueError(f"The custom CNN module failed on a zero input of shape "
+                         f"(2, {', '.join(map(str, input_shape))}): {exc}") from exc
+    finally:
+        module.train(was_training)
+    if not isinstance(out, torch.Tensor) or out.ndim < 2 or out.shape[0] != 2:
+        raise ValueError("The custom CNN module must return a (batch, n_features) tensor; "
+                         f"got {type(out).__name__} {getattr(out, 'shape', '')}.")
+    if out.ndim > 2:
+        module = nn.Sequential(module, nn.Flatten())
+    return module, int(out[0].numel())
+
+
+def make_cnn(input_shape, architecture="small", *, filters=None, kernel_size=None,
+             pooling=None, dense_units=None, dropout=None, batchnorm=None,
+             activation=None, global_pool=None):
+    """Build a CNN body mapping ``(b, C, H, W)`` to ``(b, n_features)``.
+
+    Parameters
+    ----------
+    input_shape : (C, H, W)
+        Shape of one image.
+    architecture : str, nn.Module or callable, default="small"
+        A preset name from :data:`CNN_ARCHITECTURES`:
+
+        * ``"small"``: convolutions ``filters=(32, 64)`` (3x3, no padding), one 2x2
+          pooling, dense ``(128,)``; the Keras MNIST example net (~1.2 M parameters
+          on 28x28).
+        * ``"lenet5"``: per stage a 5x5 convolution and 2x2 average pooling,
+          ``filters=(6, 16)``, dense ``(120, 84)``, tanh.
+        * ``"vgg"``: per stage two 3x3 'same' convolutions and a 2x2 pooling,
+          ``filters=(32, 64, 128)``, dense ``(128,)``.
+        * ``"resnet"``: a 3x3 stem, then one :class:`ResidualBlock` per stage
+          ``filters=(32, 64, 128)`` with 2x2 pooling between stages, batchnorm and
+          global average pooling, no dense layers.
+
+        Or an ``nn.Module`` (used as is) or a callable ``input_shape -> nn.Module``;
+        ``n_features`` is then found by a forward pass on zeros, and a module that
+        returns feature maps gets a trailing ``nn.Flatten``.
+    filters : tuple of int, optional
+        Output channels per convolution stage.
+    kernel_size : int, optional
+        Convolution kernel size.
+    pooling : {"max", "avg"}, optional
+    dense_units : tuple of int, optional
+        Hidden dense layers after flattening (may be empty).
+    dropout : float, optional
+        Dropout rate before each dense layer and before the head.
+    batchnorm : bool, optional
+        Batch normalisation after each convolution and dense layer.
+    activation : str or nn.Module class, optional
+        A name from :data:`sklearn_dl.bodies.mlp.ACTIVATIONS` ("relu", "elu", "tanh",
+        "gelu", "leaky_relu", ...) or an activation class.
+    global_pool : bool, optional
+        Global average pooling instead of flattening, so any image size works with
+        the same weights.
+
+    Keyword arguments left at ``None`` take the preset's default.
+
+    Returns
+    -------
+    module : nn.Module
+    n_features : int
+    """
+    input_shape = _check_input_shape(input_shape)
+    overrides = {"filters": filters, "kernel_size": kernel_size, "pooling": pooling,
+                 "dense_units": dense_units, "dropout": dropout, "batchnorm": batchnorm,
+                 "activation": activation, "global_pool": global_pool}
+    if not isinstance(architecture, str):
+        given = sorted(k for k, v in overrides.items() if v is not None)
+        if given:
+            raise ValueError(f"{given} only apply to preset architectures, not to a "
+                             "custom module.")
+        if isinstance(architecture, nn.Module):
+            module = architecture
+        elif callable(architecture):
+            module = architecture(input_shape)
+            if not isinstance(module, nn.Module):
+                raise TypeError(f"architecture(input_shape) must return an nn.Module; got "
+                                f"{type(module).__name__}.")
+        else:
+            raise TypeError(f"architecture must be a preset name, an nn.Module or a "
+                            f"callable; got {type(architecture).__name__}.")
+        return _n_features_of(module, input_shape)
+    if architecture not in CNN_ARCHITECTURES:
+        raise ValueError(f"Unknown architecture {architecture!r}; presets are "
+                         f"{sorted(CNN_ARCHITECTURES)}, or pass an nn.Module.")
+    builder, _ = CNN_ARCHITECTURES[architecture]
+    return builder(input_shape, _config(architecture, overrides))
+
+
+__all__ = ["CNN_ARCHITECTURES", "POOLINGS", "ResidualBlock", "make_cnn"]

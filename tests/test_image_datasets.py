@@ -1,0 +1,239 @@
+"""Tests of sklearn_dl.datasets._images on tiny files written in the official formats."""
+
+import gzip
+import io
+import os
+import pickle
+import struct
+import tarfile
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sklearn_dl.datasets import _images as ds
+from sklearn_dl.datasets._images import (
+    load_cifar10,
+    load_digits_images,
+    load_fashion_mnist,
+    load_mnist,
+    read_idx,
+)
+
+SHARED_MNIST = Path("/work/shared/data/mnist")
+_TYPE_CODES = {np.dtype("u1"): 0x08, np.dtype("i1"): 0x09, np.dtype(">i2"): 0x0B,
+               np.dtype(">i4"): 0x0C, np.dtype(">f4"): 0x0D, np.dtype(">f8"): 0x0E}
+
+
+@pytest.fixture(autouse=True)
+def no_network_and_empty_cache(monkeypatch, tmp_path):
+    """No test may reach the network or the user's real cache."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("a test tried to use the network")
+
+    monkeypatch.setattr(urllib.request, "urlopen", refuse)
+    monkeypatch.setenv(ds.DATA_ENV, str(tmp_path / "empty_cache"))
+
+
+def write_idx(path, array, gz=False):
+    """An IDX writer independent of the reader: magic, big-endian dims, data."""
+    array = np.asarray(array)
+    big = array.astype(array.dtype.newbyteorder(">")) if array.dtype.itemsize > 1 else array
+    header = bytes([0, 0, _TYPE_CODES[big.dtype], array.ndim])
+    header += struct.pack(f">{array.ndim}I", *array.shape)
+    payload = header + big.tobytes()
+    Path(path).write_bytes(gzip.compress(payload) if gz else payload)
+
+
+def write_mnist_folder(folder, n_train=6, n_test=4, gz=True, seed=0):
+    rng = np.random.default_rng(seed)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    out = {}
+    suffix = ".gz" if gz else ""
+    for kind, prefix, n in (("train", "train", n_train), ("test", "t10k", n_test)):
+        X = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+        y = rng.integers(0, 10, n).astype(np.uint8)
+        write_idx(folder / f"{prefix}-images-idx3-ubyte{suffix}", X, gz)
+        write_idx(folder / f"{prefix}-labels-idx1-ubyte{suffix}", y, gz)
+        out[kind] = (X, y)
+    return out
+
+
+# -- IDX -------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", ["u1", "i1", "<i2", "<i4", "<f4", "<f8"])
+@pytest.mark.parametrize("gz", [False, True])
+def test_read_idx_round_trip(tmp_path, dtype, gz):
+    a = (np.arange(24).reshape(2, 3, 4) - 5).astype(dtype)
+    write_idx(tmp_path / "a.idx", a, gz)
+    b = read_idx(tmp_path / "a.idx")
+    assert b.shape == a.shape and b.dtype.isnative
+    np.testing.assert_array_equal(a, b)
+    b[0, 0, 0] = 1  # writable
+
+
+def test_read_idx_rejects_bad_files(tmp_path):
+    (tmp_path / "bad").write_bytes(b"\x01\x02\x08\x01abcd")
+    with pytest.raises(ValueError, match="not an IDX"):
+        read_idx(tmp_path / "bad")
+    write_idx(tmp_path / "ok", np.zeros((3, 4), np.uint8))
+    (tmp_path / "short").write_bytes((tmp_path / "ok").read_bytes()[:-1])
+    with pytest.raises(ValueError, match="announces shape"):
+        read_idx(tmp_path / "short")
+
+
+# -- MNIST / Fashion-MNIST -------------------------------------------------------------
+@pytest.mark.parametrize("gz", [True, False])
+def test_load_mnist_from_path(tmp_path, gz):
+    data = write_mnist_folder(tmp_path / "m", gz=gz)
+    for kind in ("train", "test"):
+        X, y = load_mnist(tmp_path / "m", kind=kind)
+        assert X.dtype == np.uint8 and X.shape == (len(data[kind][0]), 28, 28)
+        assert y.dtype == np.int64
+        np.testing.assert_array_equal(X, data[kind][0])
+        np.testing.assert_array_equal(y, data[kind][1])
+
+
+def test_torchvision_layout_and_cache_dirs(tmp_path, monkeypatch):
+    data = write_mnist_folder(tmp_path / "tv" / "MNIST" / "raw")
+    np.testing.assert_array_equal(load_mnist(tmp_path / "tv", kind="test")[0],
+                                  data["test"][0])
+    write_mnist_folder(tmp_path / "home" / "fashion_mnist", seed=1)
+    X, _ = load_fashion_mnist(cache_dir=tmp_path / "home")
+    monkeypatch.setenv(ds.DATA_ENV, str(tmp_path / "home"))
+    np.testing.assert_array_equal(load_fashion_mnist()[0], X)
+    # path is searched first, the cache after it
+    other = write_mnist_folder(tmp_path / "first", seed=2)
+    np.testing.assert_array_equal(load_fashion_mnist(tmp_path / "first")[0],
+                                  other["train"][0])
+    np.testing.assert_array_equal(load_fashion_mnist(tmp_path / "nowhere")[0], X)
+
+
+def test_not_found_says_where_and_how(tmp_path):
+    with pytest.raises(FileNotFoundError) as info:
+        load_fashion_mnist(tmp_path / "nothing", kind="test")
+    message = str(info.value)
+    for part in ("Fashion-MNIST", "t10k-images-idx3-ubyte", str(tmp_path / "nothing"),
+                 str(tmp_path / "empty_cache" / "fashion_mnist"),
+                 "/usr/share/datasets/fashion-mnist", ds.DATA_ENV, "download=True"):
+        assert part in message
+    with pytest.raises(ValueError, match="kind must be"):
+        load_mnist(kind="validation")
+
+
+def test_mismatched_images_and_labels(tmp_path):
+    write_mnist_folder(tmp_path)
+    write_idx(tmp_path / "train-labels-idx1-ubyte.gz", np.zeros(5, np.uint8), gz=True)
+    with pytest.raises(ValueError, match="expected"):
+        load_mnist(tmp_path)
+
+
+def test_download_fetches_into_the_cache(tmp_path, monkeypatch):
+    source = tmp_path / "server"
+    data = write_mnist_folder(source)
+    fetched = []
+
+    def fake_download(url, dest, md5):  # stands in for the HTTP transfer
+        fetched.append((url, md5))
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes((source / url.rsplit("/", 1)[1]).read_bytes())
+        return dest
+
+    monkeypatch.setattr(ds, "_download", fake_download)
+    X, y = load_mnist(kind="test", download=True, cache_dir=tmp_path / "cache")
+    np.testing.assert_array_equal(X, data["test"][0])
+    assert [u for u, _ in fetched] == [
+        "https://ossci-datasets.s3.amazonaws.com/mnist/t10k-images-idx3-ubyte.gz",
+        "https://ossci-datasets.s3.amazonaws.com/mnist/t10k-labels-idx1-ubyte.gz"]
+    assert all(len(md5) == 32 for _, md5 in fetched)
+    assert (tmp_path / "cache" / "mnist" / "t10k-images-idx3-ubyte.gz").is_file()
+    fetched.clear()
+    load_mnist(kind="test", download=True, cache_dir=tmp_path / "cache")
+    assert fetched == []  # found in the cache, not fetched again
+
+
+@pytest.mark.skipif(not (SHARED_MNIST / "t10k-images-idx3-ubyte.gz").exists(),
+                    reason="the shared MNIST test files are not on this machine")
+def test_real_mnist_test_set():
+    X, y = load_mnist(SHARED_MNIST, kind="test")
+    assert X.shape == (10_000, 28, 28) and X.dtype == np.uint8
+    assert y.shape == (10_000,) and set(np.unique(y)) == set(range(10))
+    assert y[:5].tolist() == [7, 2, 1, 0, 4]
+
+
+# -- CIFAR-10 --------------------------------------------------------------------------
+def write_cifar_folder(folder, n=3, protocol=2):
+    """Batches as in cifar-10-batches-py: dicts with bytes keys, rows of R, G, B planes."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    labels = {}
+    for i, name in enumerate([f"data_batch_{k}" for k in range(1, 6)] + ["test_batch"]):
+        data = np.zeros((n, 3, 32, 32), np.uint8)
+        data[:, 0], data[:, 1], data[:, 2] = 10 + i, 100 + i, 200 + i
+        data[:, 0, 0, 1] = 7  # red pixel at row 0, column 1
+        labels[name] = [(i + j) % 10 for j in range(n)]
+        batch = {b"batch_label": name.encode(), b"labels": labels[name],
+                 b"data": data.reshape(n, -1), b"filenames": [b"x.png"] * n}
+        (folder / name).write_bytes(pickle.dumps(batch, protocol=protocol))
+    return labels
+
+
+@pytest.mark.parametrize("protocol", [2, pickle.HIGHEST_PROTOCOL])
+def test_load_cifar10(tmp_path, protocol):
+    labels = write_cifar_folder(tmp_path / "cifar-10-batches-py", protocol=protocol)
+    X, y = load_cifar10(tmp_path)  # the parent of cifar-10-batches-py also works
+    assert X.shape == (15, 32, 32, 3) and X.dtype == np.uint8 and X.flags.c_contiguous
+    assert y.dtype == np.int64
+    assert y.tolist() == sum((labels[f"data_batch_{k}"] for k in range(1, 6)), [])
+    assert X[0, 5, 5].tolist() == [10, 100, 200]  # channels last, R G B
+    assert X[-1, 5, 5].tolist() == [14, 104, 204]  # batches in order 1..5
+    assert X[0, 0, 1, 0] == 7
+    Xt, yt = load_cifar10(tmp_path / "cifar-10-batches-py", kind="test")
+    assert Xt.shape == (3, 32, 32, 3) and yt.tolist() == labels["test_batch"]
+
+
+def test_cifar_refuses_code_in_pickles(tmp_path):
+    write_cifar_folder(tmp_path)
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("echo pwned > " + str(tmp_path / "pwned"),))
+
+    (tmp_path / "test_batch").write_bytes(pickle.dumps({b"data": Evil(), b"labels": []}))
+    with pytest.raises(pickle.UnpicklingError, match="refusing"):
+        load_cifar10(tmp_path, kind="test")
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_cifar_not_found_and_download(tmp_path, monkeypatch):
+    with pytest.raises(FileNotFoundError, match=r"(?s)data_batch_1.*download=True"):
+        load_cifar10(tmp_path / "none")
+    staging = tmp_path / "staging"
+    labels = write_cifar_folder(staging / "cifar-10-batches-py")
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        tar.add(staging / "cifar-10-batches-py", arcname="cifar-10-batches-py")
+
+    def fake_download(url, dest, md5):
+        assert url == ds._CIFAR_URL and md5 == ds._CIFAR_MD5
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(buffer.getvalue())
+        return dest
+
+    monkeypatch.setattr(ds, "_download", fake_download)
+    X, y = load_cifar10(kind="test", download=True, cache_dir=tmp_path / "cache")
+    assert X.shape == (3, 32, 32, 3) and y.tolist() == labels["test_batch"]
+    assert not (tmp_path / "cache" / "cifar10" / "cifar-10-python.tar.gz").exists()
+
+
+# -- digits ----------------------------------------------------------------------------
+def test_load_digits_images():
+    bunch = load_digits_images()
+    assert bunch.images.shape == (1797, 8, 8) and bunch.target.shape == (1797,)
+    assert bunch.images.min() == 0 and bunch.images.max() == 16  # kept on 0-16
+    np.testing.assert_array_equal(bunch.data, bunch.images.reshape(1797, 64))
+    assert list(bunch.target_names) == list(range(10)) and "0-16" in bunch.DESCR
+    X, y = load_digits_images(return_X_y=True)
+    np.testing.assert_array_equal(X, bunch.images)
+    np.testing.assert_array_equal(y, bunch.target)
