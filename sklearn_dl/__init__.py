@@ -7,8 +7,8 @@ is trained by its negative log-likelihood.
 
 from . import metrics
 from ._skorch import DivergenceError
-from .classification import NNClassifier
-from .regression import GaussianNLLRegressor, NNRegressor, PoissonNLLRegressor
+from .classification import CNNClassifier, NNClassifier
+from .regression import CNNRegressor, GaussianNLLRegressor, NNRegressor, PoissonNLLRegressor
 
 __version__ = "0.1.0"
 
@@ -17,6 +17,8 @@ __all__ = [
     "NNRegressor",
     "GaussianNLLRegressor",
     "PoissonNLLRegressor",
+    "CNNClassifier",
+    "CNNRegressor",
     "DivergenceError",
     "__version__",
 ]

@@ -18,7 +18,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from . import _skorch
 from ._modules import BodyHead, Standardize
-from .bodies import make_mlp
+from .bodies import get_activation, make_mlp
 
 
 def _check_number(name, value, *, low=None, high=None, integer=False, low_open=False,
@@ -99,6 +99,22 @@ class _BaseNN(BaseEstimator):
 
     # -- parameter validation (in fit, never in __init__) --------------------------------
     def _check_params(self):
+        """Validate the training parameters; returns the body's checked settings."""
+        _check_number("lr", self.lr, low=0, low_open=True)
+        _check_number("weight_decay", self.weight_decay, low=0)
+        _check_number("l1", self.l1, low=0)
+        _check_number("batch_size", self.batch_size, low=1, integer=True)
+        _check_number("max_epochs", self.max_epochs, low=1, integer=True)
+        _check_number("patience", self.patience, low=1, integer=True)
+        _check_number("validation_fraction", self.validation_fraction, low=0, high=1,
+                      high_open=True, allow_none=True)
+        _skorch.resolve_optimizer(self.optimizer)
+        if str(self.device).startswith("cuda") and not torch.cuda.is_available():
+            raise ValueError(f"device={self.device!r} but CUDA is not available; use 'cpu'.")
+        return self._check_body_params()
+
+    def _check_body_params(self):
+        """The MLP body's parameters, checked (image estimators override this)."""
         sizes = self.hidden_layer_sizes
         if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
             sizes = (sizes,)
@@ -110,20 +126,7 @@ class _BaseNN(BaseEstimator):
         for s in sizes:
             _check_number("each entry of hidden_layer_sizes", s, low=1, integer=True)
         _check_number("dropout", self.dropout, low=0, high=1, high_open=True)
-        _check_number("lr", self.lr, low=0, low_open=True)
-        _check_number("weight_decay", self.weight_decay, low=0)
-        _check_number("l1", self.l1, low=0)
-        _check_number("batch_size", self.batch_size, low=1, integer=True)
-        _check_number("max_epochs", self.max_epochs, low=1, integer=True)
-        _check_number("patience", self.patience, low=1, integer=True)
-        _check_number("validation_fraction", self.validation_fraction, low=0, high=1,
-                      high_open=True, allow_none=True)
-        _skorch.resolve_optimizer(self.optimizer)
-        from .bodies import get_activation
-
         get_activation(self.activation)
-        if str(self.device).startswith("cuda") and not torch.cuda.is_available():
-            raise ValueError(f"device={self.device!r} but CUDA is not available; use 'cpu'.")
         return sizes
 
     def _valid_fraction(self):
@@ -148,9 +151,14 @@ class _BaseNN(BaseEstimator):
         """Transform the (validated, weighted) target for training (default: as is)."""
         return y
 
-    def _make_body(self, n_inputs, hidden_layer_sizes):
-        return make_mlp(n_inputs, hidden_layer_sizes, self.activation, self.dropout,
+    def _make_body(self, X, body_params):
+        """Build the body for training inputs ``X``: ``(module, n_features)``."""
+        return make_mlp(X.shape[1], body_params, self.activation, self.dropout,
                         self.batchnorm)
+
+    def _train_transform(self, X):
+        """Callable applied to training batches only (e.g. augmentation), or None."""
+        return None
 
     def _stratify(self, y):
         return None
@@ -184,7 +192,7 @@ class _BaseNN(BaseEstimator):
             raise
 
     def _fit(self, X, y, sample_weight):
-        sizes = self._check_params()
+        body_params = self._check_params()
         X, y = self._validate_xy(X, y)
         y = self._prepare_target(y)
         family = self._get_family(y)
@@ -207,7 +215,7 @@ class _BaseNN(BaseEstimator):
         with _skorch.seeded(init_seed):
             preprocess = (self._make_preprocess(X_train, w_train) if self.standardize
                           else None)
-            body, n_features = self._make_body(X.shape[1], sizes)
+            body, n_features = self._make_body(X, body_params)
             head = family.make_head(n_features, n_targets)
             family.init_head(head, y_train, w_train)
             module = BodyHead(body, head, preprocess)
@@ -225,7 +233,8 @@ class _BaseNN(BaseEstimator):
             l1=self.l1, batch_size=min(self.batch_size, len(X_train)),
             max_epochs=self.max_epochs, early_stopping=self.early_stopping,
             patience=self.patience, callbacks=self.callbacks, device=self.device,
-            shuffle_seed=shuffle_seed, verbose=self.verbose,
+            shuffle_seed=shuffle_seed, train_transform=self._train_transform(X),
+            verbose=self.verbose,
         )
         with _skorch.seeded(init_seed + 1):
             _skorch.fit_net(net, train_data)

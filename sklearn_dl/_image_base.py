@@ -1,0 +1,201 @@
+"""Image estimators: the CNN body and image inputs plugged into the estimator base.
+
+:class:`_ImageMixin` overrides the input-side hooks of ``_BaseNN`` (validation, body,
+standardisation, datasets, augmentation, prediction) and leaves the family side alone, so
+``CNNClassifier`` and ``CNNRegressor`` get every guarantee of the tabular estimators
+(seeding, early stopping, weights, persistence, errors) from the same code.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import torch
+from sklearn.utils.validation import check_is_fitted, validate_data
+from torch.utils.data import Dataset
+
+from . import _skorch
+from ._base import _check_number
+from .augmentation import build_augmentation, parse_augment
+from .bodies import make_cnn
+from .images import (
+    LAYOUTS,
+    ImagePathDataset,
+    ImageStandardize,
+    check_image_shape,
+    fit_image_standardizer,
+    infer_image_shape,
+    is_path_input,
+    iter_image_batches,
+    to_image_tensor,
+)
+
+_STANDARDIZE = (None, False, "scale", "channel")
+
+
+def _is_pil_list(X):
+    return (isinstance(X, (list, tuple)) and len(X) > 0 and hasattr(X[0], "getdata")
+            and hasattr(X[0], "mode"))
+
+
+class _LazyImages:
+    """Image files read on demand: a subset-able view of an ``ImagePathDataset``."""
+
+    def __init__(self, files, index=None):
+        self.files = files
+        self.index = np.arange(len(files)) if index is None else np.asarray(index)
+
+    def __len__(self):
+        return len(self.index)
+
+    def __getitem__(self, idx):
+        return _LazyImages(self.files, self.index[idx])
+
+    def load(self, i):
+        return self.files.load(int(self.index[i]))
+
+
+class _LazyImageData(Dataset):
+    """Training items ``(image, (y, w))`` from files, for skorch's DataLoader path."""
+
+    def __init__(self, images, y, w):
+        self.images, self.y, self.w = images, y, w
+
+    def __len__(self):
+        return len(self.images)
+
+    def __getitem__(self, i):
+        return self.images.load(i), (self.y[i], self.w[i])
+
+
+class _ImageMixin:
+    """Input side of the image estimators (mixed in before the family-side base)."""
+
+    # Image nets are large: predict in float32 (the training precision) in batches of
+    # the training batch size.
+    _predict_dtype = torch.float32
+
+    # -- parameters ---------------------------------------------------------------------
+    def _check_body_params(self):
+        if self.layout not in LAYOUTS:
+            raise ValueError(f"layout must be one of {LAYOUTS}; got {self.layout!r}.")
+        if self.standardize not in _STANDARDIZE:
+            raise ValueError(
+                f"standardize must be one of {_STANDARDIZE} for images (None: as is, "
+                f"'scale': divide by 255, 'channel': per-channel mean and sd learned in "
+                f"fit); got {self.standardize!r}.")
+        _check_number("dropout", self.dropout, low=0, high=1, high_open=True,
+                      allow_none=True)
+        parse_augment(self.augment)  # raises for unknown names or strengths
+        return None
+
+    # -- inputs ---------------------------------------------------------------------------
+    def _image_kwargs(self):
+        return dict(image_shape=self.image_shape, layout=self.layout,
+                    image_size=self.image_size)
+
+    def _images(self, X, reset):
+        """Images as a float32 (n, C, H, W) tensor, or lazily for file paths."""
+        if is_path_input(X):
+            if reset:
+                self.n_features_in_ = None  # images have no fixed feature columns
+            files = ImagePathDataset(X, image_size=self.image_size)
+            return _LazyImages(files), tuple(files.image_shape)
+        if not hasattr(X, "ndim") and not hasattr(X, "columns") and not _is_pil_list(X):
+            X = np.asarray(X)  # nested lists or array-likes, as scikit-learn allows
+        if getattr(X, "ndim", None) == 1:
+            raise ValueError(
+                f"Expected images or a 2-D array of flattened images, got a 1-D array of "
+                f"shape {X.shape}. Reshape your data with X.reshape(1, -1) if it is a "
+                "single flattened image.")
+        if getattr(X, "ndim", None) == 2 or hasattr(X, "columns"):
+            # flattened images (e.g. after a sklearn transformer): sklearn's own checks
+            # give n_features_in_, feature names and the "X has k features" errors
+            X = validate_data(self, X, reset=reset, dtype=np.float32)
+            if self.image_shape is None:
+                shape = self._default_image_shape(X.shape[1])
+                X = X.reshape(len(X), *shape)
+        elif reset:
+            self.n_features_in_ = None
+        images = to_image_tensor(X, **self._image_kwargs())
+        return images, tuple(images.shape[1:])
+
+    def _default_image_shape(self, n_features):
+        raise ValueError(
+            f"{type(self).__name__} got 2-D X with {n_features} columns: pass "
+            "image_shape=(H, W) or (H, W, C) to say how each row forms an image, or pass "
+            "arrays of shape (n, H, W), (n, H, W, C) or (n, C, H, W).")
+
+    def _validate_xy(self, X, y):
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the "
+                             "target y is None.")
+        images, chw = self._images(X, reset=True)
+        y = self._check_y(y)
+        if len(y) != len(images):
+            raise ValueError(f"X has {len(images)} images but y has {len(y)} entries.")
+        if len(y) == 0:
+            raise ValueError("Found array with 0 sample(s); at least 1 is required.")
+        self.image_shape_ = chw
+        return images, y
+
+    def _fit_sample_weight(self, sample_weight, X, y):
+        return super()._fit_sample_weight(sample_weight, np.empty((len(y), 0)), y)
+
+    # -- network --------------------------------------------------------------------------
+    def _make_body(self, X, body_params):
+        arch = self.architecture
+        if isinstance(arch, torch.nn.Module):
+            # a user module: train a fresh copy (seeded re-initialisation), never the
+            # instance held in the parameters
+            arch = copy.deepcopy(arch)
+            for m in arch.modules():
+                if hasattr(m, "reset_parameters"):
+                    m.reset_parameters()
+        return make_cnn(self.image_shape_, arch, filters=self.filters,
+                        kernel_size=self.kernel_size, pooling=self.pooling,
+                        dense_units=self.dense_units, dropout=self.dropout,
+                        batchnorm=self.batchnorm, activation=self.activation,
+                        global_pool=self.global_pool)
+
+    def _batches(self, X, batch_size=512):
+        if isinstance(X, torch.Tensor):
+            return (X[i:i + batch_size] for i in range(0, len(X), batch_size))
+        return (torch.stack([X.load(j) for j in range(i, min(i + batch_size, len(X)))])
+                for i in range(0, len(X), batch_size))
+
+    def _make_preprocess(self, X_train, w_train):
+        mean, std = fit_image_standardizer(self._batches(X_train), self.standardize)
+        return ImageStandardize(mean, std)
+
+    def _train_transform(self, X):
+        return build_augmentation(self.augment, self.image_shape_[1:])
+
+    def _dataset(self, X, y, w, family):
+        w = torch.as_tensor(w, dtype=torch.float32)
+        if isinstance(X, torch.Tensor):
+            return _skorch.ArrayDataset(X, family.target_tensor(y), w)
+        return _LazyImageData(X, family.target_tensor(y), w)
+
+    # -- prediction -----------------------------------------------------------------------
+    def _raw_output(self, X):
+        check_is_fitted(self, "net_")
+        if is_path_input(X):
+            batches = iter_image_batches(X, self.batch_size, **self._image_kwargs())
+        else:
+            images, _ = self._images(X, reset=False)
+            batches = self._batches(images, self.batch_size)
+        module = self.net_.module_
+        module.eval()
+        out = []
+        with torch.inference_mode():
+            for batch in batches:
+                check_image_shape(batch, self.image_shape_, type(self).__name__)
+                out.append(module(batch.to(self.net_.device)).cpu())
+        return torch.cat(out)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        return tags
