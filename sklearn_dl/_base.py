@@ -213,8 +213,7 @@ class _BaseNN(BaseEstimator):
 
         n_targets = self._n_targets(y)
         with _skorch.seeded(init_seed):
-            preprocess = (self._make_preprocess(X_train, w_train) if self.standardize
-                          else None)
+            preprocess = self._make_preprocess(X_train, w_train)
             body, n_features = self._make_body(X, body_params)
             head = family.make_head(n_features, n_targets)
             family.init_head(head, y_train, w_train)
@@ -250,6 +249,9 @@ class _BaseNN(BaseEstimator):
         return 1 if y.ndim == 1 else y.shape[1]
 
     def _make_preprocess(self, X_train, w_train):
+        """The network's first layer, fitted on the training inputs, or None."""
+        if not self.standardize:
+            return None
         # weighted, so that integer weights act like repeated samples
         mean, scale = weighted_mean_std(X_train, w_train)
         return Standardize(mean, scale)

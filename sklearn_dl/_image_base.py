@@ -166,6 +166,8 @@ class _ImageMixin:
                 for i in range(0, len(X), batch_size))
 
     def _make_preprocess(self, X_train, w_train):
+        if not self.standardize:
+            return None
         mean, std = fit_image_standardizer(self._batches(X_train), self.standardize)
         return ImageStandardize(mean, std)
 
