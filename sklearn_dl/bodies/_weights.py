@@ -17,7 +17,7 @@ import os
 import threading
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Callable, Optional
 
 import torch
 import torchvision
@@ -36,7 +36,6 @@ class WeightsUnavailableError(RuntimeError):
 
 class WeightsPackageMissingError(ImportError):
     """The optional package holding an architecture or its weights is not installed."""
-
 
 @dataclass(frozen=True)
 class PreprocessSpec:
@@ -126,8 +125,7 @@ class WeightSource:
 # --------------------------------------------------------------------------- architectures
 
 
-def _init_vgg_features(features):
-    # Same initialisation as torchvision's VGG._initialize_weights for the conv layers.
+def _init_vgg_features(features):  # as torchvision's VGG._initialize_weights for the convs
     for m in features.modules():
         if isinstance(m, nn.Conv2d):
             nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
@@ -185,7 +183,7 @@ class EfficientNetLiteTrunk(nn.Module):
 def _build_lite0(input_size=224, head=False):
     EfficientNet = _import_lite_arch()
     # image_size sets the static "same" padding; Preprocess always resizes to input_size.
-    net = EfficientNet.from_name("efficientnet-lite0", image_size=int(input_size))
+    net = EfficientNet.from_name("efficientnet-lite0", image_size=as_size(input_size))
     return EfficientNetLiteTrunk(net)
 
 
@@ -206,6 +204,14 @@ BACKBONES = {
                        ("mobilenet_v3_small", ("classifier.",))]
 }
 BACKBONES["efficientnet_lite0"] = BackboneInfo(_build_lite0, ("_fc.",), None, True)
+
+
+def as_size(size):
+    """``(height, width)`` from an int or a pair of positive ints."""
+    pair = (size, size) if isinstance(size, (int, float)) else tuple(size)
+    if len(pair) != 2 or any(int(v) != v or v < 1 for v in pair):
+        raise ValueError(f"input_size must be a positive int or (height, width); got {size!r}.")
+    return int(pair[0]), int(pair[1])
 
 
 def _check_backbone(backbone):
@@ -310,7 +316,7 @@ def _file_source(backbone, path, weights_format):
         name=f"file[{weights_format}]:{os.path.abspath(path)}", backbone=backbone,
         build=info.build, fetch=functools.partial(_read_state_dict, path),
         preprocessing=LOCAL_FORMATS[weights_format],
-        cache_key=("file", backbone, weights_format) + _file_identity(path),
+        cache_key=("file", weights_format) + _file_identity(path),
         size_dependent=info.size_dependent, licence="user-provided file (the provider's licence)",
         description=f"local state dict {path!r}, {weights_format} preprocessing")
 
@@ -412,10 +418,13 @@ def _load_into(source, input_size):
     if source.backbone.startswith("vgg") and sd and not any(
             k.startswith(("features.", "classifier.")) for k in sd):
         sd = {f"features.{k}": v for k, v in sd.items()}  # a bare ``vgg.features`` state dict
-    has_head = any(k.startswith(info.head_prefixes) for k in sd)
-    if source.backbone == "efficientnet_lite0":  # the trunk has no classifier to receive _fc.*
-        sd = {k: v for k, v in sd.items() if not k.startswith(info.head_prefixes)}
-        has_head = False
+    head_keys = {k for k in sd if k.startswith(info.head_prefixes)}
+    # The Lite trunk has no classifier to receive ``_fc.*``; torchvision's VGG16
+    # IMAGENET1K_FEATURES fills its classifier with NaN placeholders: both are conv bases.
+    has_head = bool(head_keys) and source.backbone != "efficientnet_lite0" and all(
+        torch.isfinite(sd[k]).all() for k in head_keys if sd[k].is_floating_point())
+    if not has_head:
+        sd = {k: v for k, v in sd.items() if k not in head_keys}
     model = source.build(input_size=input_size, head=has_head)
     expected = set(model.state_dict())
     missing = sorted(expected - set(sd))
@@ -427,7 +436,10 @@ def _load_into(source, input_size):
             f"Weights {source.name!r} do not fit {source.backbone!r}: missing keys "
             f"{missing[:5]}{'...' if len(missing) > 5 else ''}, unexpected keys "
             f"{unexpected[:5]}{'...' if len(unexpected) > 5 else ''}.")
-    model.load_state_dict(sd, strict=False)
+    try:
+        model.load_state_dict(sd, strict=False)
+    except RuntimeError as exc:  # same names, different shapes
+        raise ValueError(f"Weights {source.name!r} do not fit {source.backbone!r}: {exc}") from exc
     return model, has_head
 
 
@@ -439,7 +451,7 @@ def load_backbone_with_info(backbone, weights="DEFAULT", weights_format=None, in
     i.e. whether layers past the convolutional base are meaningful.
     """
     source = resolve_weights(backbone, weights, weights_format)
-    size = int(input_size or source.preprocessing.input_size)
+    size = as_size(input_size or source.preprocessing.input_size)
     key = None
     if source.cache_key is not None:
         key = (source.backbone,) + source.cache_key + ((size,) if source.size_dependent else ())
@@ -485,7 +497,7 @@ def clear_backbone_cache():
         _CACHE.clear()
 
 
-def cached_backbones() -> list[Any]:
+def cached_backbones():
     """Cache keys currently held (for inspection and tests)."""
     with _CACHE_LOCK:
         return list(_CACHE)

