@@ -69,28 +69,13 @@ class _LazyImageData(Dataset):
         return self.images.load(i), (self.y[i], self.w[i])
 
 
-class _ImageMixin:
-    """Input side of the image estimators (mixed in before the family-side base)."""
+class _ImageInputMixin:
+    """Turns any accepted image input into a float32 (n, C, H, W) tensor, or a lazy view
+    of image files; shared by the image estimators and the feature transformer.
 
-    # Image nets are large: predict in float32 (the training precision) in batches of
-    # the training batch size.
-    _predict_dtype = torch.float32
+    Needs the parameters ``image_shape``, ``layout`` and ``image_size``.
+    """
 
-    # -- parameters ---------------------------------------------------------------------
-    def _check_body_params(self):
-        if self.layout not in LAYOUTS:
-            raise ValueError(f"layout must be one of {LAYOUTS}; got {self.layout!r}.")
-        if self.standardize not in _STANDARDIZE:
-            raise ValueError(
-                f"standardize must be one of {_STANDARDIZE} for images (None: as is, "
-                f"'scale': divide by 255, 'channel': per-channel mean and sd learned in "
-                f"fit); got {self.standardize!r}.")
-        _check_number("dropout", self.dropout, low=0, high=1, high_open=True,
-                      allow_none=True)
-        parse_augment(self.augment)  # raises for unknown names or strengths
-        return None
-
-    # -- inputs ---------------------------------------------------------------------------
     def _image_kwargs(self):
         return dict(image_shape=self.image_shape, layout=self.layout,
                     image_size=self.image_size)
@@ -126,6 +111,29 @@ class _ImageMixin:
             f"{type(self).__name__} got 2-D X with {n_features} columns: pass "
             "image_shape=(H, W) or (H, W, C) to say how each row forms an image, or pass "
             "arrays of shape (n, H, W), (n, H, W, C) or (n, C, H, W).")
+
+
+
+class _ImageMixin(_ImageInputMixin):
+    """Input side of the image estimators (mixed in before the family-side base)."""
+
+    # Image nets are large: predict in float32 (the training precision) in batches of
+    # the training batch size.
+    _predict_dtype = torch.float32
+
+    # -- parameters ---------------------------------------------------------------------
+    def _check_body_params(self):
+        if self.layout not in LAYOUTS:
+            raise ValueError(f"layout must be one of {LAYOUTS}; got {self.layout!r}.")
+        if self.standardize not in _STANDARDIZE:
+            raise ValueError(
+                f"standardize must be one of {_STANDARDIZE} for images (None: as is, "
+                f"'scale': divide by 255, 'channel': per-channel mean and sd learned in "
+                f"fit); got {self.standardize!r}.")
+        _check_number("dropout", self.dropout, low=0, high=1, high_open=True,
+                      allow_none=True)
+        parse_augment(self.augment)  # raises for unknown names or strengths
+        return None
 
     def _validate_xy(self, X, y):
         if y is None:
