@@ -9,6 +9,7 @@ from . import metrics
 from ._skorch import DivergenceError
 from .classification import CNNClassifier, NNClassifier
 from .features import PretrainedFeatureTransformer
+from .transfer import TransferLearningClassifier
 from .regression import CNNRegressor, GaussianNLLRegressor, NNRegressor, PoissonNLLRegressor
 
 __version__ = "0.1.0"
@@ -21,6 +22,7 @@ __all__ = [
     "CNNClassifier",
     "CNNRegressor",
     "PretrainedFeatureTransformer",
+    "TransferLearningClassifier",
     "DivergenceError",
     "__version__",
 ]

@@ -156,6 +156,11 @@ class _BaseNN(BaseEstimator):
         return make_mlp(X.shape[1], body_params, self.activation, self.dropout,
                         self.batchnorm)
 
+    def _fine_tuning(self, module):
+        """``freeze``/``unfreeze_at``/``param_groups`` for :func:`_skorch.make_net`
+        (default: train everything at one learning rate)."""
+        return {}
+
     def _train_transform(self, X):
         """Callable applied to training batches only (e.g. augmentation), or None."""
         return None
@@ -233,7 +238,7 @@ class _BaseNN(BaseEstimator):
             max_epochs=self.max_epochs, early_stopping=self.early_stopping,
             patience=self.patience, callbacks=self.callbacks, device=self.device,
             shuffle_seed=shuffle_seed, train_transform=self._train_transform(X),
-            verbose=self.verbose,
+            verbose=self.verbose, **self._fine_tuning(module),
         )
         with _skorch.seeded(init_seed + 1):
             _skorch.fit_net(net, train_data)

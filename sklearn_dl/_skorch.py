@@ -21,7 +21,7 @@ import math
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback, EarlyStopping
+from skorch.callbacks import Callback, EarlyStopping, Freezer, Unfreezer
 from skorch.helper import predefined_split
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
@@ -233,15 +233,27 @@ def _named_callbacks(callbacks):
 def make_net(module, family, *, train_data, valid_data=None, optimizer="adam", lr=1e-3,
              weight_decay=0.0, l1=0.0, batch_size=128, max_epochs=100,
              early_stopping=False, patience=10, callbacks=None, device="cpu",
-             shuffle_seed=None, train_transform=None, verbose=0):
+             shuffle_seed=None, train_transform=None, freeze=(), unfreeze_at=None,
+             param_groups=None, verbose=0):
     """Build a :class:`DistributionNet` for ``module`` trained on ``family``'s NLL.
 
     ``train_data`` and ``valid_data`` are datasets (see :class:`ArrayDataset`); the
     validation data is skorch's ``predefined_split``, so its loss is ``valid_loss`` in
     the history.  With ``early_stopping`` skorch's ``EarlyStopping`` monitors it and
     restores the weights of the best epoch at the end.
+
+    Fine-tuning uses skorch's ``Freezer``/``Unfreezer`` and optimizer param groups:
+    ``freeze`` lists parameter-name patterns frozen from the first epoch;
+    ``unfreeze_at=(patterns, epoch)`` unfreezes some of them at that epoch; and
+    ``param_groups`` is skorch's ``optimizer__param_groups`` (per-pattern learning rates).
     """
     cbs = [("divergence", DivergenceCheck())]
+    if freeze:
+        cbs.append(("freezer", Freezer(list(freeze), at=1)))
+    if unfreeze_at is not None:
+        patterns, epoch = unfreeze_at
+        cbs.append(("unfreezer", Unfreezer(list(patterns), at=epoch)))
+    extra = {"optimizer__param_groups": list(param_groups)} if param_groups else {}
     if early_stopping:
         if valid_data is None:
             raise ValueError("early_stopping needs validation data.")
@@ -269,6 +281,7 @@ def make_net(module, family, *, train_data, valid_data=None, optimizer="adam", l
         callbacks=cbs,
         device=device,
         verbose=verbose,
+        **extra,
     )
 
 

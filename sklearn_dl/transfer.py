@@ -1,0 +1,175 @@
+"""TransferLearningClassifier: fine-tune an ImageNet backbone with a new head."""
+
+from __future__ import annotations
+
+from torch import nn
+
+from ._base import _check_number
+from ._image_base import _ImageMixin
+from .augmentation import parse_augment
+from .bodies import make_mlp
+from .bodies.pretrained import block_param_groups, build_feature_extractor
+from .classification import NNClassifier
+from .images import LAYOUTS
+
+
+class TransferLearningClassifier(_ImageMixin, NNClassifier):
+    """Image classifier on a pretrained backbone with a new head (transfer learning).
+
+    Training follows the course's recipe, built on skorch's ``Freezer``/``Unfreezer``
+    callbacks and optimizer param groups:
+
+    1. the backbone is frozen and only the new head (optional dense layers + the
+       classification layer) is trained, for ``head_epochs`` epochs;
+    2. if ``trainable_blocks > 0``, the top ``trainable_blocks`` blocks of the backbone are
+       then unfrozen and trained on, with smaller learning rates: ``lr * 0.1`` for the top
+       block and ``lr * 0.01`` for deeper ones (``block_lr_decay``).  Blocks below stay
+       frozen throughout, and batch-normalisation statistics of the backbone are kept.
+
+    ``max_epochs`` counts both phases.  Each weight source carries its preprocessing
+    (resize to ``input_size``, grey to RGB, channel order, scaling), so images go in as
+    they are (uint8 0-255 or float in 0-255).
+
+    Parameters
+    ----------
+    backbone : {"vgg16", "vgg19", "resnet18", "resnet50", "mobilenet_v3_small", \
+"efficientnet_lite0"}, default="vgg16"
+    weights, weights_format, layer, pooling, input_size
+        The backbone's weights and feature stage, as in
+        :class:`sklearn_dl.PretrainedFeatureTransformer`.
+    dense_units : tuple of int, default=()
+        Hidden dense layers of the new head (ReLU).
+    dropout : float, default=0.0
+        Dropout before each dense layer of the head.
+    trainable_blocks : int or "all", default=0
+        Number of top backbone blocks fine-tuned after the head phase; 0 keeps the whole
+        backbone frozen (features + a trained head).
+    head_epochs : int, default=3
+        Epochs of phase 1 (ignored when ``trainable_blocks=0``).
+    block_lr_decay : tuple of float, default=(0.1, 0.01)
+        Learning-rate multipliers of the unfrozen blocks, from the top block down; the
+        last value repeats for deeper blocks.
+    augment, image_shape, layout, image_size
+        As in :class:`sklearn_dl.CNNClassifier`.
+    optimizer, lr, weight_decay, l1, batch_size, max_epochs, early_stopping, patience, \
+validation_fraction, callbacks, device, random_state, verbose, class_weight
+        As in :class:`NNClassifier`; ``lr`` is the head's learning rate.
+
+    Attributes
+    ----------
+    classes_, net_, family_, history_, n_epochs_, best_epoch_, image_shape_
+        As in :class:`sklearn_dl.CNNClassifier`.
+    fine_tuning_ : list of (str, float)
+        Each backbone block with its learning-rate multiplier in phase 2 (0 = frozen).
+
+    Examples
+    --------
+    >>> from sklearn_dl import TransferLearningClassifier
+    >>> from sklearn_dl.datasets import load_digits_images
+    >>> X, y = load_digits_images(return_X_y=True)
+    >>> clf = TransferLearningClassifier("resnet18", weights=None, input_size=32,
+    ...                                  trainable_blocks=1, head_epochs=1, max_epochs=2,
+    ...                                  random_state=0).fit(X[:64], y[:64])
+    >>> [name for name, mult in clf.fine_tuning_ if mult > 0]
+    ['layer4']
+    """
+
+    def __init__(
+        self,
+        backbone="vgg16",
+        *,
+        weights="DEFAULT",
+        weights_format=None,
+        layer=None,
+        pooling="avg",
+        input_size=None,
+        dense_units=(),
+        dropout=0.0,
+        trainable_blocks=0,
+        head_epochs=3,
+        block_lr_decay=(0.1, 0.01),
+        augment=None,
+        image_shape=None,
+        layout="auto",
+        image_size=None,
+        optimizer="adam",
+        lr=1e-3,
+        weight_decay=0.0,
+        l1=0.0,
+        batch_size=32,
+        max_epochs=10,
+        early_stopping=False,
+        patience=5,
+        validation_fraction=None,
+        callbacks=None,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+        class_weight=None,
+    ):
+        self.backbone = backbone
+        self.weights = weights
+        self.weights_format = weights_format
+        self.layer = layer
+        self.pooling = pooling
+        self.input_size = input_size
+        self.dense_units = dense_units
+        self.dropout = dropout
+        self.trainable_blocks = trainable_blocks
+        self.head_epochs = head_epochs
+        self.block_lr_decay = block_lr_decay
+        self.augment = augment
+        self.image_shape = image_shape
+        self.layout = layout
+        self.image_size = image_size
+        self.optimizer = optimizer
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.l1 = l1
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.early_stopping = early_stopping
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.callbacks = callbacks
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.class_weight = class_weight
+
+    def _check_body_params(self):
+        if self.layout not in LAYOUTS:
+            raise ValueError(f"layout must be one of {LAYOUTS}; got {self.layout!r}.")
+        _check_number("dropout", self.dropout, low=0, high=1, high_open=True)
+        _check_number("head_epochs", self.head_epochs, low=0, integer=True)
+        if self.trainable_blocks != "all":
+            _check_number("trainable_blocks", self.trainable_blocks, low=0, integer=True)
+        for units in self.dense_units:
+            _check_number("each entry of dense_units", units, low=1, integer=True)
+        parse_augment(self.augment)
+        return None
+
+    def _make_body(self, X, body_params):
+        # a trainable copy: fine-tuning must never touch the per-process cached weights
+        extractor = build_feature_extractor(
+            self.backbone, self.weights, layer=self.layer, pooling=self.pooling,
+            input_size=self.input_size, weights_format=self.weights_format, copy=True)
+        dense, n_features = make_mlp(extractor.n_features, tuple(self.dense_units), "relu",
+                                     self.dropout)
+        head_input = [nn.Dropout(self.dropout)] if self.dropout else []
+        return nn.Sequential(extractor, dense, *head_input), n_features
+
+    def _make_preprocess(self, X_train, w_train):
+        return None  # the weight source's own preprocessing is part of the backbone
+
+    def _fine_tuning(self, module):
+        plan = block_param_groups(module, self.trainable_blocks, self.lr,
+                                  decay=self.block_lr_decay)
+        self.fine_tuning_ = [(name, mult) for name, _, mult in plan.blocks]
+        unfrozen = [p for _, patterns, mult in plan.blocks if mult > 0 for p in patterns]
+        if not unfrozen:
+            return {"freeze": plan.frozen}
+        # phase 1 trains the head alone: the blocks to fine-tune start frozen too
+        return {"freeze": plan.frozen + unfrozen,
+                "unfreeze_at": (unfrozen, self.head_epochs + 1),
+                "param_groups": plan.param_groups}
