@@ -262,9 +262,9 @@ class _BaseNN(BaseEstimator):
         return Standardize(mean, scale)
 
     def _dataset(self, X, y, w, family):
-        return _skorch.ArrayDataset(
-            _skorch.as_float_tensor(X), family.target_tensor(y),
-            torch.as_tensor(w, dtype=torch.float32))
+        # unit weights are no weights: nothing to index and multiply per batch
+        w = None if np.all(w == 1) else torch.as_tensor(w, dtype=torch.float32)
+        return _skorch.ArrayDataset(_skorch.as_float_tensor(X), family.target_tensor(y), w)
 
     def _split(self, n, y, seed):
         frac = self._valid_fraction()

@@ -29,6 +29,9 @@ class BodyHead(nn.Module):
         self.preprocess = preprocess if preprocess is not None else nn.Identity()
         self.body = body
         self.head = head
+        self._skip_preprocess = preprocess is None  # saves a module call per batch
 
     def forward(self, x):
-        return self.head(self.body(self.preprocess(x)))
+        if not self._skip_preprocess:
+            x = self.preprocess(x)
+        return self.head(self.body(x))

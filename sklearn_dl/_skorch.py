@@ -80,7 +80,8 @@ class ArrayDataset(Dataset):
     """In-memory tensors ``X`` and optional target ``y`` and sample weights ``w``.
 
     Items are ``(x, (y, w))`` so that skorch hands ``(y, w)`` to
-    :meth:`DistributionNet.get_loss`; without ``y`` an item is ``(x, None)``.
+    :meth:`DistributionNet.get_loss`; without ``y`` an item is ``(x, None)``.  ``w`` may
+    be None (no weights: nothing to index and multiply per batch).
     """
 
     def __init__(self, X, y=None, w=None):
@@ -94,13 +95,13 @@ class ArrayDataset(Dataset):
     def __getitem__(self, i):
         if self.y is None:
             return self.X[i], None
-        return self.X[i], (self.y[i], self.w[i])
+        return self.X[i], (self.y[i], None if self.w is None else self.w[i])
 
     def batch(self, idx):
         """The batch at index tensor/slice ``idx``, in the item layout above."""
         if self.y is None:
             return self.X[idx], None
-        return self.X[idx], (self.y[idx], self.w[idx])
+        return self.X[idx], (self.y[idx], None if self.w is None else self.w[idx])
 
 
 def _collate(items):
@@ -108,6 +109,8 @@ def _collate(items):
     if items[0][1] is None:
         return X, None
     y = torch.stack([torch.as_tensor(t[1][0]) for t in items])
+    if items[0][1][1] is None:
+        return X, (y, None)
     w = torch.stack([torch.as_tensor(t[1][1]) for t in items])
     return X, (y, w)
 
@@ -196,20 +199,35 @@ class DistributionNet(NeuralNet):
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         y, w = y_true
-        loss = self.criterion_(y_pred, y.to(self.device), w.to(self.device))
+        if w is not None:
+            w = w.to(self.device)
+        loss = self.criterion_(y_pred, y.to(self.device), w)
         if training and self.l1:
             loss = loss + self.l1 * _l1_penalty(self.module_)
         return loss
+
+    def _set_training(self, training=True):
+        # skorch calls module.train(mode) before every batch, which walks all submodules
+        # through nn.Module.__setattr__; only switch when some submodule needs it
+        for name in self._modules + self._criteria:
+            module = getattr(self, name + "_")
+            if isinstance(module, torch.nn.Module) and any(
+                    m.training != training for m in module.modules()):
+                module.train(training)
 
 
 class DivergenceCheck(Callback):
     """Stop with a helpful error as soon as a training batch gives a non-finite loss."""
 
-    def on_batch_end(self, net, batch=None, training=False, loss=None, **kwargs):
-        if training and loss is not None and not torch.isfinite(loss):
+    def on_batch_end(self, net, batch=None, training=False, **kwargs):
+        if not training:
+            return
+        # skorch has just recorded loss.item(): check that float, no extra tensor op
+        value = net.history[-1]["batches"][-1]["train_loss"]
+        if not math.isfinite(value):
             epoch = len(net.history)
             raise DivergenceError(
-                f"Training diverged in epoch {epoch}: the loss became {loss.item()}. "
+                f"Training diverged in epoch {epoch}: the loss became {value}. "
                 f"Try a smaller learning rate (lr={net.lr:g} now), standardized inputs "
                 "(standardize=True) or a smaller network."
             )
@@ -254,6 +272,11 @@ def make_net(module, family, *, train_data, valid_data=None, optimizer="adam", l
         patterns, epoch = unfreeze_at
         cbs.append(("unfreezer", Unfreezer(list(patterns), at=epoch)))
     extra = {"optimizer__param_groups": list(param_groups)} if param_groups else {}
+    # skorch's default callbacks run on every batch: drop those with nothing to do
+    if not verbose:
+        extra["callbacks__print_log"] = None
+    if valid_data is None:
+        extra["callbacks__valid_loss"] = None
     if early_stopping:
         if valid_data is None:
             raise ValueError("early_stopping needs validation data.")

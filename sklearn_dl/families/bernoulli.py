@@ -29,6 +29,9 @@ class Bernoulli(Family):
     def log_prob(self, raw, y):
         return -F.binary_cross_entropy_with_logits(raw[:, 0], y, reduction="none")
 
+    def nll(self, raw, y, sample_weight=None):
+        return F.binary_cross_entropy_with_logits(raw[:, 0], y, weight=sample_weight)
+
     def to_scipy(self, params):
         return stats.bernoulli(p=params["p"])
 

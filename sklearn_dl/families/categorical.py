@@ -27,6 +27,11 @@ class Categorical(Family):
     def log_prob(self, raw, y):
         return -F.cross_entropy(raw, y, reduction="none")
 
+    def nll(self, raw, y, sample_weight=None):
+        if sample_weight is None:
+            return F.cross_entropy(raw, y)  # fused mean reduction
+        return (F.cross_entropy(raw, y, reduction="none") * sample_weight).mean()
+
     def to_scipy(self, params):
         # a one-trial multinomial is the categorical distribution on one-hot vectors
         return stats.multinomial(n=1, p=params["p"])

@@ -70,6 +70,15 @@ class Normal(Family):
         z = (as_2d(y) - mean) * torch.exp(-log_sd)
         return (-log_sd - 0.5 * z * z - 0.5 * LOG_2PI).sum(dim=1)
 
+    def nll(self, raw, y, sample_weight=None):
+        # written out rather than -log_prob: two elementwise ops fewer per batch
+        mean, log_sd = self._split(raw)
+        z = (as_2d(y) - mean) * torch.exp(-log_sd)
+        nll = (log_sd + 0.5 * z * z + 0.5 * LOG_2PI).sum(dim=1)
+        if sample_weight is not None:
+            nll = nll * sample_weight
+        return nll.mean()
+
     def to_scipy(self, params):
         return stats.norm(loc=params["mean"], scale=params["scale"])
 
