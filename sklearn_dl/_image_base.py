@@ -12,8 +12,7 @@ import copy
 
 import numpy as np
 import torch
-from sklearn.utils.validation import check_is_fitted, validate_data
-from torch.utils.data import Dataset
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from . import _skorch
 from ._base import _check_number
@@ -56,17 +55,29 @@ class _LazyImages:
         return self.files.load(int(self.index[i]))
 
 
-class _LazyImageData(Dataset):
-    """Training items ``(image, (y, w))`` from files, for skorch's DataLoader path."""
+class _LazyImageData(_skorch.ArrayDataset):
+    """Training items ``(image, (y, w))`` from files, read one batch at a time.
+
+    An ``ArrayDataset`` whose ``batch(idx)`` loads just the files at ``idx``, so the
+    estimators' ``BatchIterator`` draws the same shuffled batches from paths as from
+    the same images in memory (a ``DataLoader`` shuffles differently), and a model fitted
+    on files equals one fitted on the arrays.
+    """
 
     def __init__(self, images, y, w):
-        self.images, self.y, self.w = images, y, w
+        super().__init__(images, y, w)
+        self.images = images
 
     def __len__(self):
         return len(self.images)
 
     def __getitem__(self, i):
         return self.images.load(i), (self.y[i], self.w[i])
+
+    def batch(self, idx):
+        rows = range(len(self))[idx] if isinstance(idx, slice) else idx.tolist()
+        X = torch.stack([self.images.load(i) for i in rows])
+        return X, (self.y[idx], self.w[idx])
 
 
 class _ImageInputMixin:
@@ -97,7 +108,19 @@ class _ImageInputMixin:
         if getattr(X, "ndim", None) == 2 or hasattr(X, "columns"):
             # flattened images (e.g. after a sklearn transformer): sklearn's own checks
             # give n_features_in_, feature names and the "X has k features" errors
-            X = validate_data(self, X, reset=reset, dtype=np.float32)
+            if not reset and getattr(self, "n_features_in_", 0) is None:
+                # fitted on images (arrays, PIL, files), not on flattened rows
+                if self.image_shape is None:
+                    shape = getattr(self, "image_shape_", None)
+                    raise ValueError(
+                        f"{type(self).__name__} was fitted on images"
+                        f"{f' of shape {shape} (C, H, W)' if shape else ''}, but X is "
+                        f"2-D with {X.shape[1]} columns.  Pass images (n, H, W), "
+                        "(n, H, W, C) or (n, C, H, W), or set image_shape= to say how "
+                        "each row forms an image.")
+                X = check_array(X, dtype=np.float32)
+            else:
+                X = validate_data(self, X, reset=reset, dtype=np.float32)
             if self.image_shape is None:
                 shape = self._default_image_shape(X.shape[1])
                 X = X.reshape(len(X), *shape)
@@ -176,7 +199,11 @@ class _ImageMixin(_ImageInputMixin):
     def _make_preprocess(self, X_train, w_train):
         if not self.standardize:
             return None
-        mean, std = fit_image_standardizer(self._batches(X_train), self.standardize)
+        if self.standardize == "channel":
+            batches = self._batches(X_train)  # one pass over the images (or files)
+        else:  # "scale" needs only the channel count: no file is read
+            batches = torch.zeros((1, self.image_shape_[0], 1, 1))
+        mean, std = fit_image_standardizer(batches, self.standardize)
         return ImageStandardize(mean, std)
 
     def _train_transform(self, X):
@@ -203,7 +230,10 @@ class _ImageMixin(_ImageInputMixin):
             for batch in batches:
                 check_image_shape(batch, self.image_shape_, type(self).__name__)
                 out.append(module(batch.to(self.net_.device)).cpu())
-        return torch.cat(out)
+        # float64 before the family maps the outputs to probabilities or means, so
+        # class probabilities sum to one to float64 precision (sklearn's log_loss
+        # warns about float32 round-off in the sums)
+        return torch.cat(out).to(torch.float64)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

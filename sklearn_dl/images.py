@@ -148,7 +148,10 @@ def _array_to_tensor(a, chw, last, sample):
     if t.ndim == 3:
         t = t.unsqueeze(1)
     elif last:
-        t = t.permute(0, 3, 1, 2)
+        # clone, not .contiguous(): a permuted (n, H, W, 1) counts as contiguous but keeps
+        # channels-last strides, with which conv2d takes another kernel (other round-off),
+        # so it would not train and predict exactly as the same images (n, 1, H, W)
+        return t.permute(0, 3, 1, 2).clone(memory_format=torch.contiguous_format)
     return t.contiguous()
 
 

@@ -1,0 +1,83 @@
+"""A CNN on MNIST-style digits with early stopping: loss curves and its mistakes.
+
+``early_stopping=True`` holds out ``validation_fraction`` (10%) of the training images,
+stops when the validation loss has not improved for ``patience`` epochs and restores
+the weights of the best epoch, which ``plot_loss_curves`` marks with a dashed line.
+The network is the classic Keras MNIST CNN, slimmed for a CPU: two 3x3 convolutions,
+2x2 max pooling, dropout and a dense layer, with the default per-channel input
+standardisation learned in ``fit``.
+
+Data: the MNIST test set (10,000 28x28 digits, read from ``SKLEARN_DL_MNIST`` or
+``/work/shared/data/mnist`` when present; 8,000 to train, 2,000 to test), else
+scikit-learn's 8x8 digits.
+
+Run: ``.venv/bin/python examples/plot_cnn_mnist_early_stopping.py`` (1-2 minutes on 2
+CPU cores); the figure goes to ``examples/output/cnn_mnist_early_stopping.png``.
+"""
+
+import os
+import time
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from sklearn.metrics import confusion_matrix  # noqa: E402
+from sklearn.model_selection import train_test_split  # noqa: E402
+
+from sklearn_dl import CNNClassifier  # noqa: E402
+from sklearn_dl.datasets import load_digits_images, load_mnist  # noqa: E402
+from sklearn_dl.plotting import plot_loss_curves  # noqa: E402
+
+OUT = os.path.join(os.path.dirname(__file__), "output")
+MNIST_DIR = os.environ.get("SKLEARN_DL_MNIST", "/work/shared/data/mnist")
+
+
+def load_images():
+    """(X_train, X_test, y_train, y_test, name): MNIST test set if present, else digits."""
+    try:
+        X, y = load_mnist(MNIST_DIR, kind="test")
+        return X[:8000], X[8000:], y[:8000], y[8000:], "MNIST (8,000 training images)"
+    except FileNotFoundError:
+        X, y = load_digits_images(return_X_y=True)
+        return (*train_test_split(X, y, test_size=0.25, stratify=y, random_state=0),
+                "sklearn digits 8x8")
+
+
+X_train, X_test, y_train, y_test, data_name = load_images()
+model = CNNClassifier(architecture="small", filters=(16, 32), dense_units=(128,),
+                      dropout=0.25, max_epochs=40, early_stopping=True, patience=3,
+                      random_state=0)
+start = time.perf_counter()
+model.fit(X_train, y_train)
+minutes = (time.perf_counter() - start) / 60
+pred = model.predict(X_test)
+acc = np.mean(pred == y_test)
+print(f"data: {data_name}")
+print(f"ran {model.n_epochs_} epochs in {minutes:.1f} min; best epoch {model.best_epoch_} "
+      f"(weights restored); test accuracy {acc:.4f}")
+print("confusion matrix (rows: true digit, columns: predicted):")
+print(confusion_matrix(y_test, pred))
+
+fig = plt.figure(figsize=(12, 4.5))
+grid = fig.add_gridspec(3, 7, width_ratios=[5, 0.3, 1, 1, 1, 1, 1])
+plot_loss_curves(model, ax=fig.add_subplot(grid[:, 0]),
+                 title=f"CNN on {data_name}: test accuracy {acc:.4f}")
+# The test images it gets most confidently wrong.
+proba = model.predict_proba(X_test)
+wrong = np.flatnonzero(pred != y_test)
+worst = wrong[np.argsort(-proba[wrong].max(axis=1))][:15]
+for k, i in enumerate(worst):
+    ax = fig.add_subplot(grid[k // 5, 2 + k % 5])
+    ax.imshow(X_test[i], cmap="gray_r")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(f"{y_test[i]} as {pred[i]} ({proba[i].max():.2f})", fontsize=8)
+fig.text(0.72, 0.97, "most confident mistakes: true as predicted (probability)",
+         ha="center", va="top", fontsize=9)
+fig.tight_layout(rect=(0, 0, 1, 0.93))
+os.makedirs(OUT, exist_ok=True)
+path = os.path.join(OUT, "cnn_mnist_early_stopping.png")
+fig.savefig(path, dpi=100)
+print("figure:", path)
