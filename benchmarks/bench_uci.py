@@ -1,0 +1,363 @@
+"""Predictive quality on the UCI regression benchmarks: test NLL and RMSE.
+
+Contenders, on the standard splits of the MC-dropout / deep-ensembles papers (the first
+``--splits`` of the 20 train/test splits in ``/work/shared/data/uci/<name>/``):
+
+* ``sklearn_dl`` -- ``GaussianNLLRegressor`` (heteroscedastic: the network outputs mean
+  and log-sd, trained by the Gaussian NLL; this is a single network of the deep-ensembles
+  paper, M=1, without adversarial training);
+* ``sklearn_dl_hom`` -- the same with ``heteroscedastic=False`` (one learned sd; the mean
+  has the MSE optimum);
+* ``ngboost`` -- ``NGBRegressor(Dist=Normal)``, learning rate 0.01, default base learner
+  (depth-3 trees), at most ``--ngb-estimators`` (default 500 = its default) iterations,
+  early stopping (50 rounds) on the validation part, prediction at the best iteration.
+  Run by a separate interpreter (``--ngb-python``; ngboost 0.6 needs scikit-learn < 1.7),
+  in parallel with the rest by default;
+* ``sklearn_mlp`` -- scikit-learn's ``MLPRegressor`` (squared error) with a Normal
+  predictive distribution whose constant sd is the sd of its residuals on the training
+  split.
+
+Protocol (the same for all networks): one hidden layer of 50 ReLU units, standardised
+inputs and targets (GaussianNLLRegressor standardises both internally; the MLP runs in a
+``StandardScaler`` pipeline inside a ``TransformedTargetRegressor``), Adam, lr 1e-3,
+batch size 32, at most 500 epochs with early stopping on a random 10% of the training
+split (patience 30 epochs; sklearn_dl restores the best epoch's weights, sklearn's MLP
+keeps its best-validation-score coefficients as well), no weight decay in sklearn_dl
+(sklearn's default alpha=1e-4 in the MLP), no refit on the full training split.  The papers
+trained a fixed 40 epochs (no early stopping) on the full training split, with dropout (Gal)
+or 5-network ensembles + adversarial training (Lakshminarayanan); their figures below are
+for orientation, not a like-for-like comparison.
+
+NLL is the mean negative log predictive density of the test targets in their original
+units (papers report test log-likelihood LL; NLL = -LL).  Tables: mean +- standard error
+over splits.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_uci.py                  # 5 splits (28 min on 2 busy cores)
+    .venv/bin/python benchmarks/bench_uci.py --splits 20 --datasets bostonHousing concrete
+    .venv/bin/python benchmarks/bench_uci.py --no-ngboost     # without the NGBoost venv
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import DATA, RESULTS_DIR, machine_info, md_table, require_shared, write_json  # noqa: E402,E501
+
+DATASETS = ["bostonHousing", "concrete", "wine-quality-red", "kin8nm",
+            "naval-propulsion-plant"]
+
+# -- published figures ----------------------------------------------------------------------
+# Test log-likelihood (LL; NLL = -LL) and RMSE, "mean +- error" exactly as printed.
+#
+# Gal & Ghahramani (2016), "Dropout as a Bayesian Approximation: Representing Model
+# Uncertainty in Deep Learning", ICML, Table 1, column "Dropout" (single network, 1 hidden
+# layer of 50 units, 40 epochs, MC-dropout at test time; 20 splits, +- standard error).
+# Also listed as "original" in the README of github.com/yaringal/DropoutUncertaintyExps.
+GAL2016_DROPOUT = {  # name: (LL, LL_se, RMSE, RMSE_se)
+    "bostonHousing": (-2.46, 0.06, 2.97, 0.19),
+    "concrete": (-3.04, 0.02, 5.23, 0.12),
+    "kin8nm": (0.95, 0.01, 0.10, 0.00),
+    "naval-propulsion-plant": (3.80, 0.01, 0.01, 0.00),
+    "wine-quality-red": (-0.93, 0.01, 0.62, 0.01),
+}
+# Lakshminarayanan, Pritzel & Blundell (2017), "Simple and Scalable Predictive Uncertainty
+# Estimation using Deep Ensembles", NeurIPS, Table 1, column "Deep Ensembles": an ENSEMBLE
+# of M=5 networks (NLL-trained, adversarial training), NOT a single network; the paper prints
+# NLL directly.  Single-network (M=1) UCI figures: not recorded here (the paper's Table 1
+# has none).
+LAKSHMINARAYANAN2017_ENSEMBLE5 = {  # name: (NLL, NLL_err, RMSE, RMSE_err)
+    "bostonHousing": (2.41, 0.25, 3.28, 1.00),
+    "concrete": (3.06, 0.18, 6.03, 0.58),
+    "kin8nm": (-1.20, 0.02, 0.09, 0.00),
+    "naval-propulsion-plant": (-5.63, 0.05, 0.00, 0.00),
+    "wine-quality-red": (0.94, 0.12, 0.64, 0.04),
+}
+
+
+# -- data ------------------------------------------------------------------------------------
+def load_split(d, k):
+    data = np.loadtxt(f"{d}/data.txt")
+    fi = np.loadtxt(f"{d}/index_features.txt").astype(int)
+    ti = int(np.loadtxt(f"{d}/index_target.txt"))
+    tr = np.loadtxt(f"{d}/index_train_{k}.txt").astype(int)
+    te = np.loadtxt(f"{d}/index_test_{k}.txt").astype(int)
+    X, y = data[:, fi], data[:, ti]
+    return X[tr], y[tr], X[te], y[te]
+
+
+# -- contenders ------------------------------------------------------------------------------
+NET = dict(hidden=(50,), lr=1e-3, batch_size=32, max_epochs=500, patience=30,
+           validation_fraction=0.1)
+
+
+def fit_sklearn_dl(X, y, seed, heteroscedastic=True):
+    from sklearn_dl import GaussianNLLRegressor
+
+    reg = GaussianNLLRegressor(
+        hidden_layer_sizes=NET["hidden"], activation="relu", lr=NET["lr"],
+        batch_size=NET["batch_size"], max_epochs=NET["max_epochs"], early_stopping=True,
+        patience=NET["patience"], validation_fraction=NET["validation_fraction"],
+        heteroscedastic=heteroscedastic, random_state=seed)
+    reg.fit(X, y)
+    return reg, {"epochs": reg.n_epochs_, "best_epoch": reg.best_epoch_}
+
+
+def eval_sklearn_dl(reg, X, y):
+    from sklearn_dl.metrics import mean_nll
+
+    dist = reg.predict_dist(X)
+    return mean_nll(y, dist), float(np.sqrt(np.mean((dist.mean() - y) ** 2)))
+
+
+def fit_sklearn_mlp(X, y, seed):
+    from scipy import stats
+    from sklearn.compose import TransformedTargetRegressor
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPRegressor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    mlp = MLPRegressor(hidden_layer_sizes=NET["hidden"], activation="relu", solver="adam",
+                       learning_rate_init=NET["lr"], batch_size=NET["batch_size"],
+                       max_iter=NET["max_epochs"], early_stopping=True,
+                       validation_fraction=NET["validation_fraction"],
+                       n_iter_no_change=NET["patience"], tol=1e-4, random_state=seed)
+    model = TransformedTargetRegressor(make_pipeline(StandardScaler(), mlp),
+                                       transformer=StandardScaler())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    sd = float(np.std(y - model.predict(X)))  # constant predictive sd: training residuals
+
+    class Fitted:
+        def predict_dist(self, X):
+            return stats.norm(model.predict(X), sd)
+
+    fitted = model.regressor_[-1]
+    return Fitted(), {"epochs": fitted.n_iter_, "sd": sd}
+
+
+def eval_dist_model(m, X, y):
+    from sklearn_dl.metrics import mean_nll
+
+    dist = m.predict_dist(X)
+    return mean_nll(y, dist), float(np.sqrt(np.mean((dist.mean() - y) ** 2)))
+
+
+CONTENDERS = {
+    "sklearn_dl": (lambda X, y, s: fit_sklearn_dl(X, y, s, True), eval_sklearn_dl),
+    "sklearn_dl_hom": (lambda X, y, s: fit_sklearn_dl(X, y, s, False), eval_sklearn_dl),
+    "sklearn_mlp": (fit_sklearn_mlp, eval_dist_model),
+}
+LABELS = {
+    "sklearn_dl": "sklearn_dl GaussianNLLRegressor (heteroscedastic)",
+    "sklearn_dl_hom": "sklearn_dl GaussianNLLRegressor (heteroscedastic=False)",
+    "ngboost": "NGBoost NGBRegressor(Normal)",
+    "sklearn_mlp": "sklearn MLPRegressor + constant sd",
+}
+
+
+# -- NGBoost in its own interpreter -----------------------------------------------------------
+def start_ngboost(python, datasets, splits, args):
+    job = {"datasets": {n: str(DATA / "uci" / n) for n in datasets}, "splits": splits,
+           "n_estimators": args.ngb_estimators, "learning_rate": 0.01,
+           "early_stopping_rounds": 50, "validation_fraction": NET["validation_fraction"]}
+    worker = Path(__file__).resolve().parent / "_ngboost_worker.py"
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
+               MKL_NUM_THREADS="1")
+    proc = subprocess.Popen([python, str(worker)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True, env=env)
+    proc.stdin.write(json.dumps(job))
+    proc.stdin.close()
+    return proc
+
+
+def finish_ngboost(proc):
+    out = proc.stdout.read()
+    if proc.wait() != 0:
+        print(f"NGBoost worker failed (exit {proc.returncode}); NGBoost left out.")
+        return None
+    return json.loads(out.strip().splitlines()[-1])
+
+
+# -- reporting --------------------------------------------------------------------------------
+def mean_se(values):
+    v = np.asarray(values, dtype=float)
+    se = v.std(ddof=1) / np.sqrt(len(v)) if len(v) > 1 else float("nan")
+    return float(v.mean()), float(se)
+
+
+def fmt(m, se, digits):
+    return f"{m:.{digits}f} ± {se:.{digits}f}"
+
+
+def rmse_digits(name):
+    return {"naval-propulsion-plant": 4, "kin8nm": 3, "wine-quality-red": 3}.get(name, 2)
+
+
+def summary_tables(rows, datasets, contenders):
+    by = {}
+    for r in rows:
+        by.setdefault((r["dataset"], r["model"]), []).append(r)
+    header = ["data set", "n splits"] + [LABELS[c] for c in contenders] + [
+        "Gal 2016 Dropout (published)", "Lakshminarayanan 2017 ensemble M=5 (published)"]
+    tables = {}
+    summary = {}
+    for metric in ("nll", "rmse"):
+        out_rows = []
+        for d in datasets:
+            cells = [d]
+            n = max((len(by.get((d, c), [])) for c in contenders), default=0)
+            cells.append(str(n))
+            for c in contenders:
+                vals = [r[metric] for r in by.get((d, c), [])]
+                if not vals:
+                    cells.append("not run")
+                    continue
+                m, se = mean_se(vals)
+                summary.setdefault(d, {}).setdefault(c, {})[metric] = {
+                    "mean": m, "se": se, "n": len(vals)}
+                cells.append(fmt(m, se, 2 if metric == "nll" else rmse_digits(d)))
+            g = GAL2016_DROPOUT.get(d)
+            e = LAKSHMINARAYANAN2017_ENSEMBLE5.get(d)
+            if metric == "nll":
+                cells.append(f"{-g[0]:.2f} ± {g[1]:.2f}" if g else "not recorded")
+                cells.append(f"{e[0]:.2f} ± {e[1]:.2f}" if e else "not recorded")
+            else:
+                cells.append(f"{g[2]:.2f} ± {g[3]:.2f}" if g else "not recorded")
+                cells.append(f"{e[2]:.2f} ± {e[3]:.2f}" if e else "not recorded")
+            out_rows.append(cells)
+        tables[metric] = md_table(header, out_rows)
+    # fit time and epochs
+    trow = []
+    for d in datasets:
+        cells = [d]
+        for c in contenders:
+            rs = by.get((d, c), [])
+            if not rs:
+                cells.append("not run")
+                continue
+            t = np.median([r["fit_s"] for r in rs])
+            extra = ""
+            if "epochs" in rs[0]:
+                extra = f" ({np.median([r['epochs'] for r in rs]):.0f} epochs)"
+            elif "n_iter" in rs[0]:
+                extra = f" ({np.median([r['n_iter'] for r in rs]):.0f} iters)"
+            cells.append(f"{t:.1f}{extra}")
+        trow.append(cells)
+    tables["fit_s"] = md_table(["data set"] + [LABELS[c] for c in contenders], trow)
+    return tables, summary
+
+
+def _main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--splits", type=int, default=5, help="first k of the 20 splits")
+    p.add_argument("--datasets", nargs="+", default=DATASETS)
+    p.add_argument("--models", nargs="*", default=list(CONTENDERS),
+                   choices=list(CONTENDERS))
+    p.add_argument("--ngb-python", default=os.environ.get("NGBOOST_PYTHON",
+                                                          "/work/ngb-venv/bin/python"))
+    p.add_argument("--ngb-estimators", type=int, default=500)
+    p.add_argument("--no-ngboost", action="store_true")
+    p.add_argument("--sequential", action="store_true",
+                   help="run NGBoost after the networks instead of in parallel")
+    p.add_argument("--threads", type=int, default=1, help="torch threads")
+    p.add_argument("--out", default="uci")
+    args = p.parse_args(argv)
+    require_shared(*[f"uci/{d}/data.txt" for d in args.datasets])
+
+    import torch
+
+    torch.set_num_threads(args.threads)
+    info = machine_info()
+    print(f"{info['date']}  {info['cpu']}  nproc={info['nproc']}  torch {info['torch']} "
+          f"sklearn {info['sklearn']} skorch {info['skorch']}")
+    splits = list(range(args.splits))
+    t_start = time.perf_counter()
+
+    use_ngb = not args.no_ngboost
+    if use_ngb and not Path(args.ngb_python).exists():
+        print(f"NGBoost interpreter {args.ngb_python} not found: NGBoost left out "
+              "(create it with: python3 -m venv /work/ngb-venv && "
+              "/work/ngb-venv/bin/pip install ngboost).")
+        use_ngb = False
+    proc = None
+    if use_ngb and not args.sequential:
+        proc = start_ngboost(args.ngb_python, args.datasets, splits, args)
+
+    rows = []
+    for d in args.datasets:
+        for k in splits:
+            X_tr, y_tr, X_te, y_te = load_split(DATA / "uci" / d, k)
+            for name in args.models:
+                fit, evaluate = CONTENDERS[name]
+                t0 = time.perf_counter()
+                model, extra = fit(X_tr, y_tr, k)
+                fit_s = time.perf_counter() - t0
+                nll, rmse = evaluate(model, X_te, y_te)
+                rows.append({"dataset": d, "split": k, "model": name, "nll": nll,
+                             "rmse": rmse, "fit_s": fit_s, **extra})
+                print(f"  {name:15s} {d} split {k}: nll {nll:.3f} rmse {rmse:.4f} "
+                      f"({fit_s:.1f} s, {extra})", flush=True)
+
+    ngb_versions = None
+    if use_ngb:
+        if proc is None:
+            proc = start_ngboost(args.ngb_python, args.datasets, splits, args)
+        res = finish_ngboost(proc)
+        if res is not None:
+            ngb_versions = res["versions"]
+            rows += [{**r, "model": "ngboost"} for r in res["rows"]]
+    contenders = list(args.models) + (["ngboost"] if ngb_versions else [])
+    order = ["sklearn_dl", "sklearn_dl_hom", "ngboost", "sklearn_mlp"]
+    contenders = [c for c in order if c in contenders]
+
+    total = time.perf_counter() - t_start
+    tables, summary = summary_tables(rows, args.datasets, contenders)
+    print(f"\nTest NLL (lower is better), mean ± s.e. over {len(splits)} splits\n")
+    print(tables["nll"])
+    print(f"\nTest RMSE, mean ± s.e. over {len(splits)} splits\n")
+    print(tables["rmse"])
+    print("\nMedian fit time per split, seconds (median epochs / boosting iterations)\n")
+    print(tables["fit_s"])
+    print(f"\ntotal run time {total / 60:.1f} min")
+
+    RESULTS_DIR.mkdir(exist_ok=True)
+    with open(RESULTS_DIR / f"{args.out}_splits.csv", "w", newline="") as f:
+        keys = ["dataset", "split", "model", "nll", "rmse", "fit_s", "epochs",
+                "best_epoch", "n_iter", "sd"]
+        w = csv.DictWriter(f, fieldnames=keys, extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+    write_json(f"{args.out}.json", {
+        "machine": info, "ngboost_env": ngb_versions, "args": vars(args),
+        "protocol": NET, "total_s": total, "summary": summary, "tables": tables,
+        "published": {"gal2016_dropout_LL_LLse_RMSE_RMSEse": GAL2016_DROPOUT,
+                      "lakshminarayanan2017_ensemble5_NLL_err_RMSE_err":
+                          LAKSHMINARAYANAN2017_ENSEMBLE5}})
+
+
+def main(argv=None):
+    # One thread everywhere: torch (set in _main) and the BLAS/OpenMP pools that numpy,
+    # scikit-learn and torch use, so that no contender gets the second core.
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        return _main(argv)
+
+
+if __name__ == "__main__":
+    main()
