@@ -79,7 +79,11 @@ def write_json(name, payload):
     path = RESULTS_DIR / name
     with open(path, "w") as f:
         json.dump(payload, f, indent=1, default=_jsonable)
-    print(f"wrote {path.relative_to(BENCH_DIR.parent)}")
+    try:
+        shown = path.relative_to(BENCH_DIR.parent)
+    except ValueError:  # an absolute path elsewhere
+        shown = path
+    print(f"wrote {shown}")
     return path
 
 

@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import os
 import statistics
 import sys
 import time
@@ -103,7 +104,7 @@ class TestAccuracy(Callback):
         net.history.record("test_acc", acc)
 
 
-# -- digits ----------------------------------------------------------------------------------
+# -- digits -------------------------------------------------------------------------------
 def digits_models(threads):
     return {
         "CNNClassifier vgg (32, 64), augment='light'": lambda: CNNClassifier(
@@ -148,7 +149,7 @@ def bench_digits(args):
     return dict(splits=args.digits_splits, test_size=0.25, results=raw, table=table)
 
 
-# -- Fashion-MNIST ---------------------------------------------------------------------------
+# -- Fashion-MNIST ------------------------------------------------------------------------
 def bench_fashion(args):
     Xtr, ytr = load_fashion_mnist(kind="train")
     Xte, yte = load_fashion_mnist(kind="test")
@@ -198,7 +199,7 @@ def bench_fashion(args):
     return out
 
 
-# -- throughput --------------------------------------------------------------------------------
+# -- throughput ---------------------------------------------------------------------------
 def plain_fit(module, X, y, *, epochs, batch_size, lr, seed):
     """The hand-written loop: shuffled tensor slices, Adam, cross-entropy."""
     opt = torch.optim.Adam(module.parameters(), lr=lr)
@@ -332,13 +333,10 @@ def main():
             print(f"== {part}", flush=True)
             with Clock() as c:
                 result = globals()[f"bench_{part}"](args)
-            result["machine"] = info
             result["args"] = vars(args)
             result["part_wall_minutes"] = c.wall / 60
             info_end = dict(info)
             try:
-                import os
-
                 info_end["loadavg_at_end"] = os.getloadavg()
             except OSError:
                 pass

@@ -147,7 +147,9 @@ def fix_lean_callbacks():
             drop["callbacks__print_log"] = None
         if kwargs.get("valid_data") is None:
             drop["callbacks__valid_loss"] = None
-        return net.set_params(**drop)
+        # a package that already drops them (d2c20a4 on) passes them to the constructor
+        drop = {k: v for k, v in drop.items() if not hasattr(net, k)}
+        return net.set_params(**drop) if drop else net
 
     return patch(_skorch, "make_net", make_net)
 

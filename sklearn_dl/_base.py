@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import numbers
+import weakref
 
 import numpy as np
 import torch
@@ -47,6 +48,23 @@ def weighted_mean_std(a, w):
     std = np.sqrt(np.average((a - mean) ** 2, axis=0, weights=w))
     std[~(std > 1e-12)] = 1.0
     return mean, std
+
+
+# module -> (version key, converted copy).  Weak keys: the cache dies with the module; kept
+# outside the estimator so predict leaves the estimator's __dict__ unchanged and pickles
+# carry no second copy of the weights.
+_CONVERTED = weakref.WeakKeyDictionary()
+
+
+def _converted_copy(module, dtype):
+    """A copy of ``module`` in ``dtype``, re-made only when its weights changed."""
+    tensors = list(module.parameters()) + list(module.buffers())
+    key = (dtype, tuple(t._version for t in tensors), tuple(t.data_ptr() for t in tensors))
+    cached = _CONVERTED.get(module)
+    if cached is None or cached[0] != key:
+        cached = (key, copy.deepcopy(module).to(dtype))
+        _CONVERTED[module] = cached
+    return cached[1]
 
 
 class _BaseNN(BaseEstimator):
@@ -304,7 +322,7 @@ class _BaseNN(BaseEstimator):
         X = validate_data(self, X, dtype=np.float32, reset=False)
         module = self.net_.module_
         if self._predict_dtype != torch.float32:
-            module = copy.deepcopy(module).to(self._predict_dtype)
+            module = _converted_copy(module, self._predict_dtype)
         module.eval()
         X = torch.as_tensor(X).to(device=self.net_.device, dtype=self._predict_dtype)
         bs = self._predict_batch_size
