@@ -229,7 +229,7 @@ class DivergenceCheck(Callback):
             raise DivergenceError(
                 f"Training diverged in epoch {epoch}: the loss became {value}. "
                 f"Try a smaller learning rate (lr={net.lr:g} now), standardized inputs "
-                "(standardize=True) or a smaller network."
+                "(standardize=True, or 'channel' for images) or a smaller network."
             )
 
 

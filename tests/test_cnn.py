@@ -41,7 +41,7 @@ FAST = dict(architecture="small", filters=(8, 16), dense_units=(32,), lr=3e-3,
 QUICK = {**FAST, "max_epochs": 2}
 
 
-# -- data and fitted fixtures ------------------------------------------------------------
+# -- data and fitted fixtures -------------------------------------------------------------
 @pytest.fixture(scope="module")
 def digits():
     X, y = load_digits_images(return_X_y=True)
@@ -114,7 +114,7 @@ def count_loads(monkeypatch):
     return counter
 
 
-# -- learning ------------------------------------------------------------------------------
+# -- learning -----------------------------------------------------------------------------
 def test_classifier_learns_digits(clf, digits):
     X, y, X_test, y_test = digits
     dummy = DummyClassifier().fit(X.reshape(len(X), -1), y)
@@ -164,7 +164,7 @@ def test_normal_regression_with_image_data(counts):
     assert reg.predict_interval(X[400:405], alpha=0.1).shape == (5, 2)
 
 
-# -- one random_state ----------------------------------------------------------------------
+# -- one random_state ---------------------------------------------------------------------
 def test_same_seed_same_model_other_seed_other(clf, digits):
     X, y, X_test, _ = digits
     again = CNNClassifier(**FAST).fit(X, y)
@@ -181,7 +181,7 @@ def test_fit_leaves_global_torch_rng_alone(small):
     np.testing.assert_array_equal(torch.rand(3), expected)
 
 
-# -- persistence -------------------------------------------------------------------------
+# -- persistence --------------------------------------------------------------------------
 @pytest.mark.parametrize("how", ["pickle", "joblib"])
 def test_persistence_round_trip(clf, digits, how, tmp_path):
     X_test = digits[2]
@@ -203,7 +203,7 @@ def test_clone_keeps_parameters_drops_fit(clf):
         c.predict(np.zeros((1, 8, 8)))
 
 
-# -- input formats -----------------------------------------------------------------------
+# -- input formats ------------------------------------------------------------------------
 def _formats(X, paths=None):
     """The same grey images (integer values) in every accepted in-memory format."""
     X8 = X.astype(np.uint8)
@@ -282,7 +282,7 @@ def test_ambiguous_layout_is_resolved_by_the_layout_parameter():
     assert est.set_params(layout="channels_last").fit(X5, y).image_shape_ == (5, 8, 8)
 
 
-# -- lazy file paths -----------------------------------------------------------------------
+# -- lazy file paths ----------------------------------------------------------------------
 def test_fit_reads_files_batch_by_batch(small, png_dir, count_loads):
     y = small[1]
     rec = BatchRecorder(count_loads)
@@ -295,7 +295,8 @@ def test_fit_reads_files_batch_by_batch(small, png_dir, count_loads):
     assert rec.loads[0] == 64
     # ... and every later one after reading one batch more (+ validation between epochs)
     steps = np.diff(rec.loads[:batches_per_epoch])
-    np.testing.assert_array_equal(steps, [64] * (batches_per_epoch - 2) + [n_train % 64 or 64])
+    last = n_train % 64 or 64
+    np.testing.assert_array_equal(steps, [64] * (batches_per_epoch - 2) + [last])
     assert count_loads["n"] == 2 * (n_train + n_valid)  # each file once per epoch
     # predict reads one batch (batch_size files) per forward pass
     seen = []
@@ -332,7 +333,7 @@ def test_files_of_different_sizes_need_image_size(tmp_path, small):
     assert est.predict(paths).shape == (40,)
 
 
-# -- standardize= --------------------------------------------------------------------------
+# -- standardize= -------------------------------------------------------------------------
 def test_standardize_options_set_the_first_layer(small):
     X, y = small
     mods = {s: CNNClassifier(**QUICK, standardize=s).fit(X, y).net_.module_.preprocess
@@ -373,7 +374,7 @@ def test_scale_divides_uint8_by_255(small):
     np.testing.assert_array_equal(a, b)
 
 
-# -- augment= ------------------------------------------------------------------------------
+# -- augment= -----------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def augmented(small):
     X, y = small
@@ -446,7 +447,7 @@ def test_augment_errors_name_the_valid_choices(small):
         CNNClassifier(**QUICK, augment=[("width_shift", 8)]).fit(X, y)
 
 
-# -- a CNN after a transformer, inside a grid search ---------------------------------------
+# -- a CNN after a transformer, inside a grid search --------------------------------------
 def test_pipeline_with_function_transformer_in_grid_search(digits):
     X, y, X_test, y_test = digits
     X_flat, X_test_flat = X[:400].reshape(400, -1), X_test.reshape(len(X_test), -1)
@@ -464,7 +465,7 @@ def test_pipeline_with_function_transformer_in_grid_search(digits):
         search.predict(X_test_flat[:, :50])
 
 
-# -- clear errors --------------------------------------------------------------------------
+# -- clear errors -------------------------------------------------------------------------
 def test_wrong_image_shape_at_predict_names_the_expected_shape(clf):
     with pytest.raises(ValueError, match=r"fitted on images of shape \(1, 8, 8\).*resize"):
         clf.predict(np.zeros((2, 10, 10)))
@@ -537,7 +538,7 @@ def test_unfitted_predict_raises(small):
         CNNRegressor().predict(small[0])
 
 
-# -- early stopping and history ------------------------------------------------------------
+# -- early stopping and history -----------------------------------------------------------
 def test_early_stopping_restores_the_best_epoch(digits):
     X, y, _, _ = digits
     est = CNNClassifier(architecture="small", filters=(16, 32), dense_units=(64,),
@@ -565,7 +566,7 @@ def test_history_records_losses(clf, small):
     assert len(est.history_) == 2 and "valid_loss" in est.history_[-1]
 
 
-# -- architectures ---------------------------------------------------------------------------
+# -- architectures ------------------------------------------------------------------------
 def test_custom_module_is_copied_and_reseeded(small):
     X, y = small
     body = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten())
@@ -593,7 +594,7 @@ def test_sample_weight_of_ones_changes_nothing(small):
     np.testing.assert_array_equal(a, b)
 
 
-# -- slow ----------------------------------------------------------------------------------
+# -- slow ---------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_digits_reach_97_percent():
     from sklearn.model_selection import train_test_split
