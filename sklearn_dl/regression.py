@@ -44,19 +44,24 @@ class _DistributionalRegressor(RegressorMixin, _BaseNN):
             params = {k: v[:, 0] for k, v in params.items()}
         return params
 
-    def predict(self, X):
-        """Mean of the predictive distribution.
+    def predict(self, X, return_std=False):
+        """Mean of the predictive distribution, and with ``return_std=True`` its sd.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+        return_std : bool, default=False
 
         Returns
         -------
         y_mean : ndarray of shape (n_samples,) or (n_samples, n_targets)
+        y_std : ndarray, same shape, only when ``return_std=True``
         """
         params = self._dist_params(X)  # checks fittedness first
-        return self.family_.mean(params)
+        mean = self.family_.mean(params)
+        if return_std:
+            return mean, np.asarray(self.family_.to_scipy(params).std(), dtype=np.float64)
+        return mean
 
     def predict_dist(self, X):
         """Predictive distribution as a frozen, vectorised :mod:`scipy.stats` object.
@@ -208,19 +213,6 @@ class GaussianNLLRegressor(_DistributionalRegressor):
 
     def _get_family(self, y):
         return Normal(heteroscedastic=bool(self.heteroscedastic))
-
-    def predict(self, X, return_std=False):
-        """Predictive mean, and with ``return_std=True`` the predictive sd.
-
-        Returns
-        -------
-        y_mean : ndarray of shape (n_samples,) or (n_samples, n_targets)
-        y_std : ndarray, same shape, only when ``return_std=True``
-        """
-        params = self._dist_params(X)
-        if return_std:
-            return params["mean"], params["scale"]
-        return params["mean"]
 
 
 class NNRegressor(_DistributionalRegressor):

@@ -171,3 +171,9 @@ def test_nnregressor_family_parameter(count_data):
         NNRegressor(family="gamma").fit(X, y)
     with pytest.raises(ValueError, match="classification"):
         NNRegressor(family="bernoulli").fit(X, y)
+
+
+def test_return_std_for_every_family(count_data, poisson_fit):
+    _, _, Xte, _, _ = count_data
+    mean, std = poisson_fit.predict(Xte[:5], return_std=True)
+    np.testing.assert_allclose(std, np.sqrt(mean))  # Poisson: variance = mean
