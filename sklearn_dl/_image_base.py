@@ -129,6 +129,10 @@ class _ImageInputMixin:
         images = to_image_tensor(X, **self._image_kwargs())
         return images, tuple(images.shape[1:])
 
+    def _check_layout(self):
+        if self.layout not in LAYOUTS:
+            raise ValueError(f"layout must be one of {LAYOUTS}; got {self.layout!r}.")
+
     def _default_image_shape(self, n_features):
         raise ValueError(
             f"{type(self).__name__} got 2-D X with {n_features} columns: pass "
@@ -146,8 +150,7 @@ class _ImageMixin(_ImageInputMixin):
 
     # -- parameters ---------------------------------------------------------------------
     def _check_body_params(self):
-        if self.layout not in LAYOUTS:
-            raise ValueError(f"layout must be one of {LAYOUTS}; got {self.layout!r}.")
+        self._check_layout()
         if self.standardize not in _STANDARDIZE:
             raise ValueError(
                 f"standardize must be one of {_STANDARDIZE} for images (None: as is, "

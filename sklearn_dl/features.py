@@ -30,7 +30,7 @@ from sklearn.utils.validation import validate_data
 from ._base import _check_number
 from ._image_base import _ImageInputMixin, _is_pil_list
 from .bodies.pretrained import build_feature_extractor, resolve_weights
-from .images import LAYOUTS, is_path_input, iter_image_batches, n_images
+from .images import is_path_input, iter_image_batches, n_images
 
 _EXTRACTORS = {}
 _EXTRACTORS_LOCK = threading.Lock()
@@ -184,8 +184,7 @@ class PretrainedFeatureTransformer(_ImageInputMixin, TransformerMixin, BaseEstim
 
     def _extractor(self):
         _check_number("batch_size", self.batch_size, low=1, integer=True)
-        if self.layout not in LAYOUTS:
-            raise ValueError(f"layout must be one of {LAYOUTS}; got {self.layout!r}.")
+        self._check_layout()
         return _get_extractor(self.backbone, self.weights, self.weights_format, self.layer,
                               self.pooling, self.input_size, self.device)
 

@@ -10,7 +10,6 @@ from .augmentation import parse_augment
 from .bodies import make_mlp
 from .bodies.pretrained import block_param_groups, build_feature_extractor
 from .classification import NNClassifier
-from .images import LAYOUTS
 
 
 class TransferLearningClassifier(_ImageMixin, NNClassifier):
@@ -138,8 +137,7 @@ validation_fraction, callbacks, device, random_state, verbose, class_weight
         self.class_weight = class_weight
 
     def _check_body_params(self):
-        if self.layout not in LAYOUTS:
-            raise ValueError(f"layout must be one of {LAYOUTS}; got {self.layout!r}.")
+        self._check_layout()
         _check_number("dropout", self.dropout, low=0, high=1, high_open=True)
         _check_number("head_epochs", self.head_epochs, low=0, integer=True)
         if self.trainable_blocks != "all":
