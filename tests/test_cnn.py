@@ -548,7 +548,8 @@ def test_early_stopping_restores_the_best_epoch(digits):
     valid = np.array([row["valid_loss"] for row in est.history_])
     assert est.n_epochs_ < 40  # stopped early ...
     assert est.best_epoch_ == np.argmin(valid) + 1 == est.n_epochs_ - 3
-    assert valid[-1] > valid[est.best_epoch_ - 1] * 1.01  # ... after getting worse
+    # ... after getting no better, so the kept weights are not simply the last ones
+    assert valid[-1] > valid[est.best_epoch_ - 1]
     # the kept weights are the best epoch's: their validation loss is the best one
     valid_data = est.net_.train_split(None)[1]
     proba = est.predict_proba(valid_data.X)
