@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -e ".[test,pretrained]"
+	$(BIN)/python -m pip install --quiet -e ".[test,pretrained,inspection,dask,conformal]"
 	touch $(STAMP)
 
 venv: $(STAMP)
