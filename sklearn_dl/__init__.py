@@ -5,8 +5,8 @@ Poisson, Bernoulli, Categorical, ...): the network outputs the family's paramete
 is trained by its negative log-likelihood.
 """
 
-from . import metrics
-from ._skorch import DivergenceError
+from . import distributions, metrics
+from ._base import DivergenceWarning, FitInterruptedWarning
 from .classification import CNNClassifier, NNClassifier
 from .features import PretrainedFeatureTransformer
 from .transfer import TransferLearningClassifier
@@ -23,6 +23,7 @@ __all__ = [
     "CNNRegressor",
     "PretrainedFeatureTransformer",
     "TransferLearningClassifier",
-    "DivergenceError",
+    "DivergenceWarning",
+    "FitInterruptedWarning",
     "__version__",
 ]

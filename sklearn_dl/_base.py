@@ -1,25 +1,50 @@
-"""Private estimator base: parameters, validation, the fit skeleton, predict plumbing.
+"""Private estimator base: shared parameters, the fit skeleton, the one forward path.
 
-The public estimators are thin: they choose the family (``_get_family``), encode the
-target, and turn distribution parameters into their predictions.  Everything else is here,
-as scikit-learn's ``_GeneralizedLinearRegressor`` holds the logic for ``PoissonRegressor``.
+The public estimators are thin.  The *family side* (``regression.py``,
+``classification.py``) chooses the family and encodes the target; the *input side*
+(``_tabular.py``: MLP on tables, ``_image_base.py``: CNNs on images) validates inputs,
+builds the body and yields prediction batches.  Everything else is here, as
+scikit-learn's ``_GeneralizedLinearRegressor`` holds the logic for ``PoissonRegressor``:
+parameter checks, the training plan (what ``"auto"`` means), the seeded split, warm
+starts and ``partial_fit``, what happens after training (best weights, divergence,
+interrupts, convergence warnings), and ``_forward`` -- the single forward pass that
+every prediction, MC dropout and the ensembles go through.
 """
 
 from __future__ import annotations
 
-import copy
+import math
 import numbers
-import weakref
+import warnings
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from . import _skorch
-from ._modules import BodyHead, Standardize
-from .bodies import get_activation, make_mlp
+from ._modules import BodyHead
+from ._plan import resolve_plan
+from .distributions import MixtureDistribution, ParametricDistribution
+
+
+class DivergenceWarning(UserWarning):
+    """Training diverged or never improved on its starting point.
+
+    The fit keeps the best weights seen and warns.  To make this an error instead, as
+    for any warning: ``warnings.simplefilter("error", sklearn_dl.DivergenceWarning)``
+    (the estimator is then left exactly as it was before ``fit``).
+    """
+
+
+class FitInterruptedWarning(UserWarning):
+    """``fit`` was interrupted (e.g. Ctrl-C); the model keeps the best weights so far."""
+
+
+_DROPOUT_TYPES = (torch.nn.Dropout, torch.nn.Dropout1d, torch.nn.Dropout2d,
+                  torch.nn.Dropout3d, torch.nn.AlphaDropout, torch.nn.FeatureAlphaDropout)
 
 
 def _check_number(name, value, *, low=None, high=None, integer=False, low_open=False,
@@ -38,6 +63,15 @@ def _check_number(name, value, *, low=None, high=None, integer=False, low_open=F
         raise ValueError(f"{name} must be in {lo}{low}, {high}{hi}, got {value!r}.")
 
 
+def _check_auto(name, value, **kwargs):
+    """``"auto"`` or a number checked by :func:`_check_number`."""
+    if isinstance(value, str) and value == "auto":
+        return
+    if isinstance(value, str):
+        raise ValueError(f"{name} must be 'auto' or a number, got {value!r}.")
+    _check_number(name, value, **kwargs)
+
+
 def weighted_mean_std(a, w):
     """Column means and standard deviations of ``a`` under weights ``w`` (float64).
 
@@ -50,70 +84,28 @@ def weighted_mean_std(a, w):
     return mean, std
 
 
-# module -> (version key, converted copy).  Weak keys: the cache dies with the module; kept
-# outside the estimator so predict leaves the estimator's __dict__ unchanged and pickles
-# carry no second copy of the weights.
-_CONVERTED = weakref.WeakKeyDictionary()
-
-
-def _converted_copy(module, dtype):
-    """A copy of ``module`` in ``dtype``, re-made only when its weights changed."""
-    tensors = list(module.parameters()) + list(module.buffers())
-    key = (dtype, tuple(t._version for t in tensors), tuple(t.data_ptr() for t in tensors))
-    cached = _CONVERTED.get(module)
-    if cached is None or cached[0] != key:
-        cached = (key, copy.deepcopy(module).to(dtype))
-        _CONVERTED[module] = cached
-    return cached[1]
+def resolve_device(device):
+    """``"auto"`` -> ``"cuda"`` when available else ``"cpu"``; other strings checked."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device={device!r} is not a device torch knows; use 'cpu', "
+                         "'cuda', 'cuda:<index>' or 'auto'.") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} but CUDA is not available; use 'cpu' or 'auto'.")
+    return str(device)
 
 
 class _BaseNN(BaseEstimator):
-    """Shared parameters and logic of all sklearn_dl network estimators.
+    """Shared logic of all sklearn_dl network estimators (no parameters of its own).
 
-    Subclasses implement ``_get_family(y)``, may override ``_prepare_target`` (encode or
-    scale y before training) and ``_make_body(n_inputs)`` (the body axis).
+    The family side implements ``_get_family(y)``, ``_check_y``, ``_prepare_target``
+    and ``_scale_target``; the input side implements ``_check_body_params``,
+    ``_validate_xy``, ``_make_preprocess``, ``_make_body``, ``_dataset``,
+    ``_predict_module`` and ``_predict_batches``.
     """
-
-    def __init__(
-        self,
-        *,
-        hidden_layer_sizes=(100,),
-        activation="relu",
-        dropout=0.0,
-        batchnorm=False,
-        optimizer="adam",
-        lr=1e-3,
-        weight_decay=0.0,
-        l1=0.0,
-        batch_size=128,
-        max_epochs=100,
-        early_stopping=False,
-        patience=10,
-        validation_fraction=None,
-        standardize=True,
-        callbacks=None,
-        device="cpu",
-        random_state=None,
-        verbose=0,
-    ):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.dropout = dropout
-        self.batchnorm = batchnorm
-        self.optimizer = optimizer
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.l1 = l1
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.early_stopping = early_stopping
-        self.patience = patience
-        self.validation_fraction = validation_fraction
-        self.standardize = standardize
-        self.callbacks = callbacks
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
 
     # -- parameter validation (in fit, never in __init__) --------------------------------
     def _check_params(self):
@@ -121,59 +113,50 @@ class _BaseNN(BaseEstimator):
         _check_number("lr", self.lr, low=0, low_open=True)
         _check_number("weight_decay", self.weight_decay, low=0)
         _check_number("l1", self.l1, low=0)
-        _check_number("batch_size", self.batch_size, low=1, integer=True)
-        _check_number("max_epochs", self.max_epochs, low=1, integer=True)
-        _check_number("patience", self.patience, low=1, integer=True)
+        _check_auto("batch_size", self.batch_size, low=1, integer=True)
+        _check_auto("max_epochs", self.max_epochs, low=1, integer=True)
+        _check_auto("patience", self.patience, low=1, integer=True)
         _check_number("validation_fraction", self.validation_fraction, low=0, high=1,
                       high_open=True, allow_none=True)
+        _check_number("mc_samples", self.mc_samples, low=0, integer=True)
+        _check_number("verbose", self.verbose, low=0, integer=True)
+        if not (self.early_stopping == "auto" or isinstance(self.early_stopping,
+                                                             (bool, np.bool_))):
+            raise ValueError(f"early_stopping must be True, False or 'auto', got "
+                             f"{self.early_stopping!r}.")
+        if self.early_stopping is True and self.validation_fraction == 0:
+            raise ValueError("early_stopping=True needs validation data, but "
+                             "validation_fraction=0 holds out nothing; set "
+                             "validation_fraction (e.g. 0.1) or early_stopping=False.")
+        if not isinstance(self.warm_start, (bool, np.bool_)):
+            raise ValueError(f"warm_start must be True or False, got {self.warm_start!r}.")
         _skorch.resolve_optimizer(self.optimizer)
-        if str(self.device).startswith("cuda") and not torch.cuda.is_available():
-            raise ValueError(f"device={self.device!r} but CUDA is not available; use 'cpu'.")
+        self._device = resolve_device(self.device)
         return self._check_body_params()
 
-    def _check_body_params(self):
-        """The MLP body's parameters, checked (image estimators override this)."""
-        sizes = self.hidden_layer_sizes
-        if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
-            sizes = (sizes,)
-        try:
-            sizes = tuple(sizes)
-        except TypeError:
-            raise TypeError(
-                f"hidden_layer_sizes must be a sequence of ints, got {sizes!r}.") from None
-        for s in sizes:
-            _check_number("each entry of hidden_layer_sizes", s, low=1, integer=True)
-        _check_number("dropout", self.dropout, low=0, high=1, high_open=True)
-        get_activation(self.activation)
-        return sizes
-
-    def _valid_fraction(self):
-        if self.validation_fraction is not None:
-            return self.validation_fraction
-        return 0.1 if self.early_stopping else 0.0
-
-    # -- hooks for subclasses ------------------------------------------------------------
+    # -- hooks for the family side ----------------------------------------------------------
     def _get_family(self, y):
         raise NotImplementedError
 
-    def _validate_xy(self, X, y):
-        # regressors: numeric y, one or several targets
-        return validate_data(self, X, y, dtype=np.float32, multi_output=True,
-                             y_numeric=True)
-
-    def _prepare_target(self, y):
+    def _prepare_target(self, y, classes=None, reset=True):
         """Validate/encode y (numpy) before training; may set fitted attributes."""
         return y
 
-    def _scale_target(self, y, w, family):
+    def _scale_target(self, y, w, family, reset=True):
         """Transform the (validated, weighted) target for training (default: as is)."""
         return y
 
-    def _make_body(self, X, body_params):
-        """Build the body for training inputs ``X``: ``(module, n_features)``."""
-        return make_mlp(X.shape[1], body_params, self.activation, self.dropout,
-                        self.batchnorm)
+    def _target_scaling(self):
+        """``(shift, scale)`` of the target standardisation, or ``(None, None)``."""
+        return None, None
 
+    def _n_targets(self, y):
+        return 1 if y.ndim == 1 else y.shape[1]
+
+    def _stratify(self, y):
+        return None
+
+    # -- hooks for the input side -------------------------------------------------------------
     def _fine_tuning(self, module):
         """``freeze``/``unfreeze_at``/``param_groups`` for :func:`_skorch.make_net`
         (default: train everything at one learning rate)."""
@@ -183,110 +166,202 @@ class _BaseNN(BaseEstimator):
         """Callable applied to training batches only (e.g. augmentation), or None."""
         return None
 
-    def _stratify(self, y):
-        return None
-
     def _fit_sample_weight(self, sample_weight, X, y):
         return _check_sample_weight(sample_weight, X, dtype=np.float64,
                                     ensure_non_negative=True)
+
+    def _input_kind(self):
+        """``"tabular"`` or ``"image"``: which defaults the training plan uses."""
+        return "tabular"
 
     # -- fit -------------------------------------------------------------------------------
     def fit(self, X, y, sample_weight=None):
         """Fit the network to ``(X, y)``.
 
+        With ``warm_start=True`` and a previous fit, training continues from the fitted
+        weights and optimizer state (``n_iter_`` adds up); otherwise it starts afresh.
+
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
+        X : array-like of shape (n_samples, n_features)
+            Training inputs (images for the image estimators).
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Targets.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights multiplying each sample's negative log-likelihood.
 
         Returns
         -------
-        self
+        self : object
+            The fitted estimator.
         """
-        # Fitting either completes or leaves the estimator exactly as it was.
+        return self._atomic_fit(X, y, sample_weight, partial=False, classes=None)
+
+    def _atomic_fit(self, X, y, sample_weight, partial, classes):
+        # Fitting either completes or leaves the estimator exactly as it was (including a
+        # warm-started network, whose weights, optimizer state and history are restored).
         before = dict(self.__dict__)
+        snapshot = _NetSnapshot(self.net_) if hasattr(self, "net_") else None
         try:
-            return self._fit(X, y, sample_weight)
+            return self._fit(X, y, sample_weight, partial=partial, classes=classes)
         except BaseException:
+            if snapshot is not None:
+                snapshot.restore()
             self.__dict__.clear()
             self.__dict__.update(before)
             raise
 
-    def _fit(self, X, y, sample_weight):
+    def _fit(self, X, y, sample_weight, partial=False, classes=None):
         body_params = self._check_params()
-        X, y = self._validate_xy(X, y)
-        y = self._prepare_target(y)
-        family = self._get_family(y)
+        continuing = hasattr(self, "net_") and (partial or self.warm_start)
+        X, y = self._validate_xy(X, y, reset=not continuing)
+        y = self._prepare_target(y, classes=classes, reset=not continuing)
+        family = self.family_ if continuing else self._get_family(y)
         y = family.check_target(y)
         w = self._fit_sample_weight(sample_weight, X, y)
         if not np.any(w > 0):
             raise ValueError("sample_weight must have at least one positive entry.")
-        y = self._scale_target(y, w, family)
+        y = self._scale_target(y, w, family, reset=not continuing)
+        n_targets = self._n_targets(y)
 
+        plan = resolve_plan(self, len(y), partial=partial)
         rng = check_random_state(self.random_state)
         init_seed, shuffle_seed, split_seed = rng.randint(0, 2**31 - 1, size=3)
+        if continuing:  # a continued fit must not replay the first fit's random draws
+            init_seed = (init_seed + 1009 * self.n_iter_) % (2**31 - 1)
+            split_seed = (split_seed + 1009 * self.n_iter_) % (2**31 - 1)
 
-        train_idx, valid_idx = self._split(len(X), y, split_seed)
+        train_idx, valid_idx = self._split(len(y), y, split_seed,
+                                           plan.validation_fraction)
         X_train, y_train, w_train = X[train_idx], y[train_idx], w[train_idx]
         # Mean-one weights: the loss is then a weighted mean whose scale does not depend
         # on the weights' scale, and all-ones weights give exactly the unweighted loss.
         w_train = w_train / w_train.mean()
-
-        n_targets = self._n_targets(y)
-        with _skorch.seeded(init_seed):
-            preprocess = self._make_preprocess(X_train, w_train)
-            body, n_features = self._make_body(X, body_params)
-            head = family.make_head(n_features, n_targets)
-            family.init_head(head, y_train, w_train)
-            module = BodyHead(body, head, preprocess)
+        null_loss = family.null_nll(y_train, w_train, n_targets)
 
         train_data = self._dataset(X_train, y_train, w_train, family)
         valid_data = None
         if valid_idx is not None:
             w_valid = w[valid_idx] / w[valid_idx].mean() if w[valid_idx].any() else w[valid_idx]
             valid_data = self._dataset(X[valid_idx], y[valid_idx], w_valid, family)
+        monitor_key = "valid_loss" if valid_data is not None else "train_loss"
 
-        net = _skorch.make_net(
-            module, family,
-            train_data=train_data, valid_data=valid_data,
-            optimizer=self.optimizer, lr=self.lr, weight_decay=self.weight_decay,
-            l1=self.l1, batch_size=min(self.batch_size, len(X_train)),
-            max_epochs=self.max_epochs, early_stopping=self.early_stopping,
-            patience=self.patience, callbacks=self.callbacks, device=self.device,
-            shuffle_seed=shuffle_seed, train_transform=self._train_transform(X),
-            verbose=self.verbose, **self._fine_tuning(module),
-        )
+        if continuing:
+            net = self.net_
+            monitor = _skorch.callback(net, "monitor")
+            monitor.initialize()
+            monitor.null_loss, monitor.monitor = null_loss, monitor_key
+            _skorch.set_validation(net, valid_data)
+            if net.lr != self.lr:  # the one training setting a warm start may change
+                for group in net.optimizer_.param_groups:
+                    group["lr"] *= self.lr / net.lr
+                net.lr = self.lr
+        else:
+            with _skorch.seeded(init_seed):
+                preprocess = self._make_preprocess(X_train, w_train)
+                body, n_features = self._make_body(X, body_params)
+                head = family.make_head(n_features, n_targets)
+                family.init_head(head, y_train, w_train, n_targets)
+                module = BodyHead(body, head, preprocess)
+            shift, scale = self._target_scaling()
+            outputs = _skorch.NetOutputs(family, shift, scale,
+                                         n_classes=len(getattr(self, "classes_", ())) or None,
+                                         squeeze=getattr(self, "_y_ndim", 2) == 1)
+            monitor = _skorch.TrainingMonitor(null_loss=null_loss, monitor=monitor_key)
+            net = _skorch.make_net(
+                module, family,
+                train_data=train_data, valid_data=valid_data,
+                optimizer=self.optimizer, lr=self.lr, weight_decay=self.weight_decay,
+                l1=self.l1, batch_size=min(plan.batch_size, len(X_train)),
+                max_epochs=plan.max_epochs, early_stopping=plan.early_stopping,
+                patience=plan.patience, callbacks=self.callbacks, device=self._device,
+                shuffle_seed=shuffle_seed, train_transform=self._train_transform(X),
+                verbose=self.verbose, monitor=monitor, outputs=outputs,
+                progress_desc=type(self).__name__, **self._fine_tuning(module))
+
+        epochs_before = len(net.history) if continuing else 0
         with _skorch.seeded(init_seed + 1):
-            _skorch.fit_net(net, train_data)
+            if partial:
+                _skorch.partial_epoch(net, train_data)
+            else:
+                _skorch.fit_net(net, train_data, epochs=plan.max_epochs, warm=continuing)
 
         self.net_ = net
         self.family_ = family
-        self.history_ = net.history
-        self.n_epochs_ = len(net.history)
-        self.best_epoch_ = self._best_epoch(net.history)
+        self._after_training(net, monitor, plan, epochs_before, partial)
         return self
 
-    def _n_targets(self, y):
-        return 1 if y.ndim == 1 else y.shape[1]
+    def _after_training(self, net, monitor, plan, epochs_before, partial):
+        """Best weights, warnings and fitted attributes once skorch returned."""
+        history = net.history
+        if len(history) > epochs_before and "train_loss" not in history[-1]:
+            del history[-1]  # an epoch cut short (divergence, interrupt) is not an epoch
+        n_run = len(history) - epochs_before
+        planned = 1 if partial else plan.max_epochs
+        early = plan.early_stopping and _skorch.stopped_early(net)
+        reason = monitor.stop_reason
+        interrupted = reason is None and not early and n_run < planned
+        message = None
+        if reason is not None:
+            best = monitor.restore_best(net)
+            message = (DivergenceWarning, (
+                f"The loss diverged: lower the learning rate (lr={self.lr:g}). In "
+                f"{type(self).__name__}.fit {monitor.detail}; training stopped and the model "
+                f"keeps the weights of epoch {best}"
+                f"{' (the starting point: the marginal distribution of y)' if best == 0 else ''}"
+                ". Standardised inputs and a smaller network also help."))
+        elif interrupted:
+            best = monitor.restore_best(net)
+            message = (FitInterruptedWarning, (
+                f"{type(self).__name__}.fit was interrupted after {n_run} of {planned} "
+                f"epoch(s); the model keeps the best weights so far (epoch {best}"
+                f"{', by ' + monitor.monitor if best else ', the starting point'})."))
+        elif plan.early_stopping and not partial:
+            monitor.restore_best(net)  # the best validation epoch, as early stopping means
+        best_train = min((row["train_loss"] for row in history[epochs_before:]),
+                         default=math.inf)
+        monitor.best_state = None  # the copy of the weights is not kept in pickles
 
-    def _make_preprocess(self, X_train, w_train):
-        """The network's first layer, fitted on the training inputs, or None."""
-        if not self.standardize:
-            return None
-        # weighted, so that integer weights act like repeated samples
-        mean, scale = weighted_mean_std(X_train, w_train)
-        return Standardize(mean, scale)
+        self.history_ = history
+        self.n_iter_ = self.n_epochs_ = len(history)
+        self.best_epoch_ = self._best_epoch(history)
+        self.loss_curve_ = [float(row["train_loss"]) for row in history]
+        if len(history) and "valid_loss" in history[-1]:
+            self.validation_scores_ = [-float(row.get("valid_loss", np.nan)) for row in history]
+            self.best_validation_score_ = float(np.nanmax(self.validation_scores_))
+        else:
+            self.validation_scores_ = self.best_validation_score_ = None
+        self.best_loss_ = float(np.nanmin(self.loss_curve_)) if self.loss_curve_ else np.nan
+        self.null_loss_ = monitor.null_loss
 
-    def _dataset(self, X, y, w, family):
-        # unit weights are no weights: nothing to index and multiply per batch
-        w = None if np.all(w == 1) else torch.as_tensor(w, dtype=torch.float32)
-        return _skorch.ArrayDataset(_skorch.as_float_tensor(X), family.target_tensor(y), w)
+        if message is None and not partial:
+            null = monitor.null_loss
+            tol = 1e-3 * max(1.0, abs(null))
+            if math.isfinite(null) and best_train > null - tol and n_run > 1:
+                message = (DivergenceWarning, (
+                    f"{type(self).__name__}.fit never improved on its starting point (the "
+                    f"marginal distribution of y, training loss {null:.4g}; best "
+                    f"{best_train:.4g}): the learning rate (lr={self.lr:g}) may be too large "
+                    "or too small, or the inputs carry no information about y."))
+            elif not early and n_run >= planned and _still_improving(
+                    history[epochs_before:], monitor.monitor, plan.patience):
+                message = (ConvergenceWarning, (
+                    f"{type(self).__name__}: max_epochs={planned} reached while the "
+                    f"{monitor.monitor.replace('_', ' ')} still improves; consider a larger "
+                    "max_epochs (or max_epochs='auto' with early stopping)."))
+        if message is not None:
+            warnings.warn(message[1], message[0], stacklevel=4)
 
-    def _split(self, n, y, seed):
-        frac = self._valid_fraction()
-        if frac == 0:
+    @staticmethod
+    def _best_epoch(history):
+        if not len(history):
+            return 0
+        key = "valid_loss" if "valid_loss" in history[-1] else "train_loss"
+        losses = np.array([row.get(key, np.nan) for row in history], dtype=float)
+        return int(np.nanargmin(losses)) + 1 if np.isfinite(losses).any() else len(history)
+
+    def _split(self, n, y, seed, frac):
+        if not frac:
             return np.arange(n), None
         n_valid = int(np.ceil(frac * n))
         if n - n_valid < 1 or n_valid < 1:
@@ -304,38 +379,172 @@ class _BaseNN(BaseEstimator):
             # too few members in some class to stratify: fall back to a plain split
             return train_test_split(np.arange(n), test_size=n_valid, random_state=seed)
 
-    @staticmethod
-    def _best_epoch(history):
-        key = "valid_loss" if "valid_loss" in history[0] else "train_loss"
-        losses = np.array([row[key] for row in history], dtype=float)
-        return int(np.nanargmin(losses)) + 1
+    # -- the one forward path ----------------------------------------------------------------
+    def _forward(self, X, mc_samples=0, random_state=None):
+        """Raw network outputs for ``X``, in float64.
 
-    # -- predict plumbing -----------------------------------------------------------------
-    # Tabular networks are tiny, so prediction runs a float64 copy of the trained module:
-    # float32 BLAS kernels differ with the batch size, and a prediction should not
-    # depend (even in the 7th digit) on which other rows were predicted with it.
-    _predict_dtype = torch.float64
-    _predict_batch_size = 4096
+        Parameters
+        ----------
+        X : input accepted by the estimator's ``predict``
+        mc_samples : int, default=0
+            0: one deterministic pass (dropout off).  k > 0: k passes with the dropout
+            layers (and only them: batch normalisation stays in eval mode) active,
+            seeded by ``random_state``.
+        random_state : int or None
+            Seed of the MC dropout masks; None uses the estimator's ``random_state``
+            (or 0), so predictions are reproducible.
 
-    def _raw_output(self, X):
+        Returns
+        -------
+        list of torch.Tensor
+            One ``(n_samples, n_outputs)`` tensor per pass.
+        """
         check_is_fitted(self, "net_")
-        X = validate_data(self, X, dtype=np.float32, reset=False)
-        module = self.net_.module_
-        if self._predict_dtype != torch.float32:
-            module = _converted_copy(module, self._predict_dtype)
+        _check_number("mc_samples", mc_samples, low=0, integer=True)
+        module = self._predict_module()
+        batches = self._predict_batches(X)  # validates X before any forward pass
+        passes = max(1, mc_samples)
+        dropouts = [m for m in module.modules() if isinstance(m, _DROPOUT_TYPES)]
+        if mc_samples and not any(m.p > 0 for m in dropouts):
+            raise ValueError(
+                f"mc_samples={mc_samples} needs dropout layers, but this "
+                f"{type(self).__name__}'s network has no dropout with p > 0; fit it with "
+                "dropout > 0 (or use a DeepEnsemble for uncertainty without dropout).")
+        outs = [[] for _ in range(passes)]
+        seed = self._mc_seed(random_state)
         module.eval()
-        X = torch.as_tensor(X).to(device=self.net_.device, dtype=self._predict_dtype)
-        bs = self._predict_batch_size
-        with torch.inference_mode():
-            raw = [module(X[i:i + bs]) for i in range(0, len(X), bs)]
-        return torch.cat(raw).cpu() if raw else torch.empty(0)
+        try:
+            if mc_samples:
+                for m in dropouts:
+                    m.train()
+            with _skorch.seeded(seed), torch.inference_mode():
+                for batch in batches:
+                    for k in range(passes):
+                        outs[k].append(module(batch))
+        finally:
+            module.eval()
+        if not outs[0]:
+            return [torch.empty((0, 0), dtype=torch.float64)]
+        # float64 before the family maps outputs to probabilities or means, so class
+        # probabilities sum to one to float64 precision
+        return [torch.cat(o).to(dtype=torch.float64, device="cpu") for o in outs]
 
-    def _dist_params(self, X):
-        """Distribution parameters (numpy, float64) for X, in the target's units."""
-        raw = self._raw_output(X)  # checks fittedness before family_ is read
+    def _mc_seed(self, random_state):
+        if random_state is None:
+            random_state = self.random_state
+        if isinstance(random_state, numbers.Integral):
+            return int(random_state)
+        if random_state is None:
+            return 0
+        return int(check_random_state(random_state).randint(0, 2**31 - 1))
+
+    def _user_params(self, raw):
+        """Distribution parameters (numpy, float64) in the target's units."""
         return self.family_.params_numpy(raw)
+
+    def _predictive(self, X, mc_samples=None, random_state=None):
+        """The predictive distribution: single, or a mixture over MC dropout passes."""
+        if mc_samples is None:
+            check_is_fitted(self, "net_")
+            mc_samples = self.mc_samples
+        raws = self._forward(X, mc_samples=mc_samples, random_state=random_state)
+        classes = getattr(self, "classes_", None)
+        comps = [ParametricDistribution(self.family_, self._user_params(raw), classes)
+                 for raw in raws]
+        return comps[0] if len(comps) == 1 else MixtureDistribution(comps)
+
+    # -- callbacks' parameters as nested parameters -------------------------------------------
+    def _named_callbacks(self):
+        cbs = [c[1] if isinstance(c, tuple) else c for c in (self.callbacks or ())]
+        return dict(zip(_skorch.callback_names(self.callbacks), cbs))
+
+    def get_params(self, deep=True):
+        """Get parameters; with ``deep=True`` also ``callbacks__<name>__<param>``.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Include the parameters of the callbacks (named as skorch names them).
+
+        Returns
+        -------
+        params : dict
+        """
+        params = super().get_params(deep=deep)
+        if deep and isinstance(self.callbacks, (list, tuple)):
+            for name, cb in self._named_callbacks().items():
+                if hasattr(cb, "get_params"):
+                    for key, value in cb.get_params(deep=False).items():
+                        params[f"callbacks__{name}__{key}"] = value
+        return params
+
+    def set_params(self, **params):
+        """Set parameters, including ``callbacks__<name>__<param>`` of the callbacks.
+
+        Parameters
+        ----------
+        **params : dict
+            Estimator parameters, and callback parameters named as skorch names the
+            callbacks (the tuple's name, else the class name, numbered when repeated).
+
+        Returns
+        -------
+        self : object
+        """
+        nested = {k: v for k, v in params.items() if k.startswith("callbacks__")}
+        super().set_params(**{k: v for k, v in params.items() if k not in nested})
+        if nested:
+            named = self._named_callbacks()
+            for key, value in nested.items():
+                parts = key.split("__", 2)
+                if len(parts) != 3 or parts[1] not in named:
+                    raise ValueError(f"Invalid parameter {key!r} for {type(self).__name__}: "
+                                     f"callbacks are named {sorted(named)} (use "
+                                     "callbacks__<name>__<param>).")
+                named[parts[1]].set_params(**{parts[2]: value})
+        return self
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
         return tags
+
+
+def _still_improving(rows, key, patience):
+    """Whether the monitored loss improved (by 1e-4 relative) in the last ``patience``
+    epochs of ``rows``."""
+    losses = np.array([row.get(key, row["train_loss"]) for row in rows], dtype=float)
+    if len(losses) <= patience or not np.isfinite(losses).all():
+        return len(losses) > 1 and np.isfinite(losses).all() and losses[-1] < losses[0]
+    before = losses[:-patience].min()
+    return losses[-patience:].min() < before - 1e-4 * abs(before)
+
+
+class _NetSnapshot:
+    """Weights, optimizer state and history length of a fitted net, to undo a failed
+    warm-started fit."""
+
+    def __init__(self, net):
+        self.net = net
+        self.module = {k: v.detach().clone() for k, v in net.module_.state_dict().items()}
+        opt = getattr(net, "optimizer_", None)
+        self.optimizer = None if opt is None else _clone_state(opt.state_dict())
+        self.n_history = len(net.history)
+        self.train_split = net.train_split
+
+    def restore(self):
+        self.net.module_.load_state_dict(self.module)
+        if self.optimizer is not None:
+            self.net.optimizer_.load_state_dict(self.optimizer)
+        del self.net.history[self.n_history:]
+        self.net.train_split = self.train_split
+
+
+def _clone_state(obj):
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().clone()
+    if isinstance(obj, dict):
+        return {k: _clone_state(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_clone_state(v) for v in obj]
+    return obj

@@ -8,16 +8,15 @@ standardisation, datasets, augmentation, prediction) and leaves the family side 
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 import torch
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, validate_data
 
 from . import _skorch
 from ._base import _check_number
 from .augmentation import build_augmentation, parse_augment
 from .bodies import make_cnn
+from .bodies.custom import fresh_copy
 from .images import (
     LAYOUTS,
     ImagePathDataset,
@@ -161,18 +160,22 @@ class _ImageMixin(_ImageInputMixin):
         parse_augment(self.augment)  # raises for unknown names or strengths
         return None
 
-    def _validate_xy(self, X, y):
-        if y is None:
-            raise ValueError(f"{type(self).__name__} requires y to be passed, but the "
-                             "target y is None.")
-        images, chw = self._images(X, reset=True)
+    def _validate_xy(self, X, y, reset=True):
+        y = self._check_y_kind(y)
+        images, chw = self._images(X, reset=reset)
         y = self._check_y(y)
         if len(y) != len(images):
             raise ValueError(f"X has {len(images)} images but y has {len(y)} entries.")
         if len(y) == 0:
             raise ValueError("Found array with 0 sample(s); at least 1 is required.")
+        if not reset and chw != self.image_shape_:
+            raise ValueError(f"{type(self).__name__} was fitted on images of shape "
+                             f"{self.image_shape_} (C, H, W); these are {chw}.")
         self.image_shape_ = chw
         return images, y
+
+    def _input_kind(self):
+        return "image"
 
     def _fit_sample_weight(self, sample_weight, X, y):
         return super()._fit_sample_weight(sample_weight, np.empty((len(y), 0)), y)
@@ -183,10 +186,7 @@ class _ImageMixin(_ImageInputMixin):
         if isinstance(arch, torch.nn.Module):
             # a user module: train a fresh copy (seeded re-initialisation), never the
             # instance held in the parameters
-            arch = copy.deepcopy(arch)
-            for m in arch.modules():
-                if hasattr(m, "reset_parameters"):
-                    m.reset_parameters()
+            arch = fresh_copy(arch)
         return make_cnn(self.image_shape_, arch, filters=self.filters,
                         kernel_size=self.kernel_size, pooling=self.pooling,
                         dense_units=self.dense_units, dropout=self.dropout,
@@ -219,24 +219,24 @@ class _ImageMixin(_ImageInputMixin):
         return _LazyImageData(X, family.target_tensor(y), w)
 
     # -- prediction -----------------------------------------------------------------------
-    def _raw_output(self, X):
-        check_is_fitted(self, "net_")
+    def _predict_module(self):
+        return self.net_.module_
+
+    def _predict_batches(self, X):
+        """Batches of images for the forward pass; in-memory input is checked here,
+        files batch by batch as they are read."""
+        batch_size = self.net_.batch_size
         if is_path_input(X):
-            batches = iter_image_batches(X, self.batch_size, **self._image_kwargs())
+            batches = iter_image_batches(X, batch_size, **self._image_kwargs())
         else:
             images, _ = self._images(X, reset=False)
-            batches = self._batches(images, self.batch_size)
-        module = self.net_.module_
-        module.eval()
-        out = []
-        with torch.inference_mode():
-            for batch in batches:
-                check_image_shape(batch, self.image_shape_, type(self).__name__)
-                out.append(module(batch.to(self.net_.device)).cpu())
-        # float64 before the family maps the outputs to probabilities or means, so
-        # class probabilities sum to one to float64 precision (sklearn's log_loss
-        # warns about float32 round-off in the sums)
-        return torch.cat(out).to(torch.float64)
+            check_image_shape(images[:1], self.image_shape_, type(self).__name__)
+            batches = self._batches(images, batch_size)
+        return (self._checked_batch(b) for b in batches)
+
+    def _checked_batch(self, batch):
+        check_image_shape(batch, self.image_shape_, type(self).__name__)
+        return batch.to(self.net_.device)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

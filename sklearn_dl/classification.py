@@ -4,39 +4,60 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import ClassifierMixin
-from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import column_or_1d, validate_data
+from sklearn.utils.validation import column_or_1d
 
+from . import _docstrings as _doc
 from ._base import _BaseNN
 from ._image_base import _ImageMixin
+from ._tabular import _TabularMixin
 from .families import Bernoulli, Categorical
 
 
 class _NNClassifierBase(ClassifierMixin, _BaseNN):
-    """Label encoding, class weights and probability outputs for every classifier body."""
+    """Label encoding, class weights and probability outputs for every classifier body
+    (the family side of the classifiers)."""
 
-    def _validate_xy(self, X, y):
-        X, y = validate_data(self, X, y, dtype=np.float32)
-        check_classification_targets(y)
-        return X, y
+    _multi_output_target = False
+    _numeric_target = False
+
+    def _check_y_kind(self, y):
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the "
+                             "target y is None.")
+        return y
 
     def _check_y(self, y):
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         return y
 
-    def _prepare_target(self, y):
-        encoder = LabelEncoder().fit(y)
-        if len(encoder.classes_) < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes, but the data "
-                f"contains only one class: {encoder.classes_[0]!r}.")
-        self.classes_ = encoder.classes_
-        return encoder.transform(y)
+    def _prepare_target(self, y, classes=None, reset=True):
+        if reset:
+            labels = np.unique(y) if classes is None else np.unique(np.asarray(classes))
+            if len(labels) < 2:
+                raise ValueError(
+                    f"{type(self).__name__} needs samples of at least 2 classes, but the "
+                    f"data contains only one class: {labels[0]!r}.")
+            unseen = np.setdiff1d(np.unique(y), labels)
+            if len(unseen):
+                raise ValueError(f"y contains labels {unseen[:5].tolist()} that are not in "
+                                 f"classes={labels.tolist()}.")
+            self.classes_ = labels
+        else:
+            if classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+                raise ValueError(f"classes={list(classes)!r} differs from the classes of "
+                                 f"the first fit, {self.classes_.tolist()}.")
+            unseen = np.setdiff1d(np.unique(y), self.classes_)
+            if len(unseen):
+                raise ValueError(
+                    f"y contains labels {unseen[:5].tolist()} unseen in the first fit "
+                    f"(classes_={self.classes_.tolist()}); a warm start or partial_fit "
+                    "cannot add classes.")
+        return np.searchsorted(self.classes_, y)
 
-    def _get_family(self, y):
+    def _get_family(self, y=None):
         return Bernoulli() if len(self.classes_) == 2 else Categorical()
 
     def _n_targets(self, y):
@@ -51,71 +72,135 @@ class _NNClassifierBase(ClassifierMixin, _BaseNN):
             w = w * compute_sample_weight(self.class_weight, y)
         return w
 
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One pass (epoch) over ``(X, y)``, continuing from the current weights.
+
+        As for scikit-learn's incremental classifiers, the first call must list all
+        ``classes`` (a batch need not contain every class); it builds the network
+        (input standardisation is then learned from this first batch).  Later calls
+        continue training.  There is no validation split and no early stopping.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        classes : array-like of shape (n_classes,), default=None
+            All class labels; required on the first call.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        if not hasattr(self, "net_") and classes is None:
+            raise ValueError(f"classes must be passed on the first call to "
+                             f"{type(self).__name__}.partial_fit (all labels, as for "
+                             "scikit-learn's SGDClassifier).")
+        return self._atomic_fit(X, y, sample_weight, partial=True, classes=classes)
+
     def predict_proba(self, X):
         """Class probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs (images for the image classifiers).
 
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
-            Columns in the order of ``classes_``.
+            Columns in the order of ``classes_``; with ``mc_samples > 0`` the average
+            over the MC dropout passes.
         """
-        params = self._dist_params(X)  # checks fittedness first
-        return self.family_.mean(params)
+        return self._predictive(X).mean()
 
     def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`."""
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 
     def predict(self, X):
-        """Most probable class label for each sample."""
+        """Most probable class label for each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            Elements of ``classes_``.
+        """
         proba = self.predict_proba(X)  # checks fittedness before classes_ is read
         return self.classes_[np.argmax(proba, axis=1)]
 
-    def predict_dist(self, X):
-        """Predictive distribution as a frozen scipy object: ``bernoulli(p)`` of the
-        second class for two classes, ``multinomial(1, p)`` on one-hot vectors else."""
-        params = self._dist_params(X)
-        return self.family_.to_scipy(params)
+    def predict_dist(self, X, mc_samples=None, random_state=None):
+        """The predictive distribution over the class labels for each row of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        mc_samples : int, default=None
+            Monte Carlo dropout passes; None uses the estimator's ``mc_samples``.
+        random_state : int or None, default=None
+            Seed of the dropout masks; None uses the estimator's ``random_state``.
+
+        Returns
+        -------
+        dist : sklearn_dl.distributions.PredictiveDistribution
+            ``mean()`` (or ``proba``) are the class probabilities in the order of
+            ``classes_``, ``log_likelihood(y)`` takes labels, ``rvs`` draws labels; its
+            ``.scipy`` is ``bernoulli(p)`` of ``classes_[1]`` for two classes and
+            ``multinomial(1, p)`` on one-hot vectors otherwise.
+        """
+        return self._predictive(X, mc_samples=mc_samples, random_state=random_state)
 
 
-class NNClassifier(_NNClassifierBase):
-    """Neural-network classifier: NN logistic regression (two classes) or softmax
+class NNClassifier(_TabularMixin, _NNClassifierBase):
+    __doc__ = f"""Neural-network classifier: NN logistic regression (two classes) or softmax
     regression (more), with an MLP body.
 
     With two classes the network has one output, the logit of ``classes_[1]``, trained
     by the Bernoulli NLL (binary cross-entropy); with ``K > 2`` classes it has ``K``
     outputs trained by the categorical NLL (cross-entropy).  Labels may be ints or
     strings.  With ``hidden_layer_sizes=()`` this is (multinomial) logistic regression.
+    ``score`` is the accuracy, as for every scikit-learn classifier.
 
     Parameters
     ----------
-    hidden_layer_sizes, activation, dropout, batchnorm, optimizer, lr, weight_decay, \
-l1, batch_size, max_epochs, early_stopping, patience, validation_fraction, \
-standardize, callbacks, device, random_state, verbose
-        As in :class:`sklearn_dl.GaussianNLLRegressor`.  The validation split used
-        for early stopping is stratified by class.
+    {_doc.MLP}
+    {_doc.TRAINING}
+        The validation split used for early stopping is stratified by class.
+    standardize : bool, default=True
+        Standardise inputs with the training data's mean and sd (inside the network).
+    {_doc.COMMON}
     class_weight : dict, "balanced" or None, default=None
         Weights per class multiplying the sample weights, as in scikit-learn.
 
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-    net_ : skorch.NeuralNet
-    family_ : sklearn_dl.families.Bernoulli or Categorical
-    history_ : skorch.History
-    n_epochs_ : int
-    best_epoch_ : int
-    n_features_in_ : int
-    feature_names_in_ : ndarray of str
+    {_doc.ATTRIBUTES}
+
+    Notes
+    -----
+    {_doc.TRAINING_NOTES}
 
     Examples
     --------
     >>> from sklearn_dl import NNClassifier
     >>> from sklearn_dl.datasets import load_banknote
     >>> X, y = load_banknote(return_X_y=True)
-    >>> clf = NNClassifier(hidden_layer_sizes=(), lr=0.05, max_epochs=20,
-    ...                    random_state=0).fit(X, y)
+    >>> clf = NNClassifier(hidden_layer_sizes=(), random_state=0).fit(X, y)
     >>> clf.predict_proba(X[:2]).shape
     (2, 2)
     """
@@ -127,16 +212,19 @@ standardize, callbacks, device, random_state, verbose
         activation="relu",
         dropout=0.0,
         batchnorm=False,
+        architecture="mlp",
         optimizer="adam",
         lr=1e-3,
         weight_decay=0.0,
         l1=0.0,
-        batch_size=128,
-        max_epochs=100,
-        early_stopping=False,
-        patience=10,
+        batch_size="auto",
+        max_epochs="auto",
+        early_stopping="auto",
+        patience="auto",
         validation_fraction=None,
         standardize=True,
+        mc_samples=0,
+        warm_start=False,
         callbacks=None,
         device="cpu",
         random_state=None,
@@ -145,27 +233,27 @@ standardize, callbacks, device, random_state, verbose
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes, activation=activation, dropout=dropout,
-            batchnorm=batchnorm, optimizer=optimizer, lr=lr, weight_decay=weight_decay,
-            l1=l1, batch_size=batch_size, max_epochs=max_epochs,
+            batchnorm=batchnorm, architecture=architecture, optimizer=optimizer, lr=lr,
+            weight_decay=weight_decay, l1=l1, batch_size=batch_size, max_epochs=max_epochs,
             early_stopping=early_stopping, patience=patience,
             validation_fraction=validation_fraction, standardize=standardize,
-            callbacks=callbacks, device=device, random_state=random_state,
-            verbose=verbose)
+            mc_samples=mc_samples, warm_start=warm_start, callbacks=callbacks,
+            device=device, random_state=random_state, verbose=verbose)
         self.class_weight = class_weight
 
 
-class CNNClassifier(_ImageMixin, NNClassifier):
-    """Convolutional neural-network classifier for images.
+class CNNClassifier(_ImageMixin, _NNClassifierBase):
+    __doc__ = f"""Convolutional neural-network classifier for images.
 
     A CNN body (a preset or your own module) times a Bernoulli/Categorical head, with
     every guarantee of :class:`NNClassifier`.  Images may be numpy arrays ``(n, H, W)``,
     ``(n, H, W, C)`` or ``(n, C, H, W)`` (uint8 0-255 or float), flattened ``(n, H*W*C)``
     arrays or DataFrames with ``image_shape=``, lists of PIL images, or lists of file
-    paths (read batch by batch, never all at once).
+    paths (read batch by batch, never all at once).  ``score`` is the accuracy.
 
     Parameters
     ----------
-    architecture : {"small", "lenet5", "vgg", "resnet"}, nn.Module or callable, \
+    architecture : {{"small", "lenet5", "vgg", "resnet"}}, nn.Module or callable, \
 default="small"
         Preset body (see :func:`sklearn_dl.bodies.make_cnn`), or your own module
         (a fresh, seeded re-initialised copy is trained), or a callable
@@ -179,31 +267,34 @@ global_pool : default=None
     image_shape : tuple, default=None
         Shape of one image for flattened 2-D input: ``(H, W)``, ``(H, W, C)``, or
         ``(C, H, W)`` with ``layout="channels_first"``.
-    layout : {"auto", "channels_last", "channels_first"}, default="auto"
+    layout : {{"auto", "channels_last", "channels_first"}}, default="auto"
         Where the channel axis is; needed only when the shape is ambiguous, e.g.
         ``(n, 3, 3, 3)``.
     image_size : int or (H, W), default=None
         Resize every image (needed for files of different sizes).
-    standardize : {None, "scale", "channel"}, default="channel"
+    standardize : {{None, "scale", "channel"}}, default="channel"
         Input scaling inside the network: none, divide by 255, or per-channel mean and
         sd learned in fit.
     augment : None, str, list or dict, default=None
         Training-time data augmentation, drawn per image and seeded by
         ``random_state``: a preset ("light", "standard", "strong"), a list of names
         ("rotation", "zoom", "width_shift", "height_shift", "hflip", "vflip",
-        "contrast") or ``{name: strength}``; see :mod:`sklearn_dl.augmentation`.
-    optimizer, lr, weight_decay, l1, batch_size, max_epochs, early_stopping, patience, \
-validation_fraction, callbacks, device, random_state, verbose, class_weight
+        "contrast") or ``{{name: strength}}``; see :mod:`sklearn_dl.augmentation`.
+    {_doc.TRAINING}
+    {_doc.COMMON}
+    class_weight : dict, "balanced" or None, default=None
         As in :class:`NNClassifier`.
 
     Attributes
     ----------
-    classes_, net_, family_, history_, n_epochs_, best_epoch_
-        As in :class:`NNClassifier`.
+    classes_ : ndarray of shape (n_classes,)
+    {_doc.ATTRIBUTES}
     image_shape_ : tuple
         ``(C, H, W)`` of the training images; predict requires the same.
-    n_features_in_ : int or None
-        Number of columns for flattened input, else None.
+
+    Notes
+    -----
+    {_doc.TRAINING_NOTES}
 
     Examples
     --------
@@ -237,11 +328,13 @@ validation_fraction, callbacks, device, random_state, verbose, class_weight
         lr=1e-3,
         weight_decay=0.0,
         l1=0.0,
-        batch_size=128,
-        max_epochs=20,
-        early_stopping=False,
-        patience=5,
+        batch_size="auto",
+        max_epochs="auto",
+        early_stopping="auto",
+        patience="auto",
         validation_fraction=None,
+        mc_samples=0,
+        warm_start=False,
         callbacks=None,
         device="cpu",
         random_state=None,
@@ -271,6 +364,8 @@ validation_fraction, callbacks, device, random_state, verbose, class_weight
         self.early_stopping = early_stopping
         self.patience = patience
         self.validation_fraction = validation_fraction
+        self.mc_samples = mc_samples
+        self.warm_start = warm_start
         self.callbacks = callbacks
         self.device = device
         self.random_state = random_state

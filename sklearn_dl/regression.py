@@ -1,4 +1,4 @@
-"""Distributional regressors: a network body times a Normal or Poisson head."""
+"""Distributional regressors: a network body times a regression family head."""
 
 from __future__ import annotations
 
@@ -6,43 +6,107 @@ import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.utils import check_array
 
+from . import _docstrings as _doc
 from ._base import _BaseNN, _check_number, weighted_mean_std
 from ._image_base import _ImageMixin
+from ._tabular import _TabularMixin
 from .families import Normal, Poisson, get_family
+from .families._support import get_support
 
 
 class _DistributionalRegressor(RegressorMixin, _BaseNN):
-    """Regressor whose prediction is a whole distribution.
+    """Regressor whose prediction is a whole distribution (the family side).
 
-    ``predict`` returns its mean; ``predict_dist`` the frozen scipy distribution;
-    ``predict_interval`` a central interval.  ``score`` keeps scikit-learn's R^2; use
-    :mod:`sklearn_dl.metrics` for the negative log-likelihood.
+    ``predict`` returns its mean; ``predict_dist`` the
+    :class:`~sklearn_dl.distributions.PredictiveDistribution`; ``predict_interval`` a
+    central interval.  ``score`` keeps scikit-learn's R^2; use :mod:`sklearn_dl.metrics`
+    for the negative log-likelihood.
     """
 
-    def _check_y(self, y):
-        return check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+    _multi_output_target = True
+    _numeric_target = True
 
-    def _prepare_target(self, y):
-        self._y_ndim = y.ndim  # output shape follows the target's (n,) or (n, k)
+    # -- target ------------------------------------------------------------------------
+    def _check_y_kind(self, y):
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the "
+                             "target y is None.")
+        arr = np.asarray(y) if not hasattr(y, "dtype") else y
+        if getattr(arr, "dtype", None) is not None and arr.dtype.kind in "USO":
+            try:
+                np.asarray(arr, dtype=np.float64)
+            except (TypeError, ValueError):
+                flat = np.asarray(arr).ravel()
+                bad = next((v for v in flat if not _is_number(v)), flat[0])
+                raise ValueError(
+                    f"{type(self).__name__} is a regressor: y must be numeric, but it "
+                    f"holds values such as {bad!r}. For class labels use NNClassifier or "
+                    "CNNClassifier.") from None
         return y
 
-    def _scale_target(self, y, w, family):
+    def _check_y(self, y):
+        return check_array(self._check_y_kind(y), ensure_2d=False, dtype=np.float64,
+                           input_name="y")
+
+    def _prepare_target(self, y, classes=None, reset=True):
+        if reset:
+            self._y_ndim = y.ndim  # output shape follows the target's (n,) or (n, k)
+            self.n_targets_ = 1 if y.ndim == 1 else y.shape[1]
+        elif (1 if y.ndim == 1 else y.shape[1]) != self.n_targets_:
+            raise ValueError(f"y has {1 if y.ndim == 1 else y.shape[1]} target(s), but "
+                             f"{type(self).__name__} was fitted with {self.n_targets_}.")
+        return y
+
+    def _get_family(self, y=None):
+        family = get_family(self.family)
+        if family.task != "regression":
+            raise ValueError(f"family={self.family!r} is for classification; use "
+                             "NNClassifier.")
+        return family
+
+    def _scale_target(self, y, w, family, reset=True):
         # Location-scale families train on a standardised target (weighted, so integer
         # weights act like repeated rows), which makes lr independent of y's units;
         # predictions are mapped back exactly by family.rescale.
-        if not family.location_scale:
-            self.y_mean_ = self.y_scale_ = None
+        if reset:
+            if family.location_scale:
+                self.y_mean_, self.y_scale_ = weighted_mean_std(y, w)
+            else:
+                self.y_mean_ = self.y_scale_ = None
+        if self.y_scale_ is None:
             return y
-        self.y_mean_, self.y_scale_ = weighted_mean_std(y, w)
         return ((y.reshape(len(y), -1) - self.y_mean_) / self.y_scale_).reshape(y.shape)
 
-    def _dist_params(self, X):
-        params = super()._dist_params(X)
+    def _target_scaling(self):
+        return self.y_mean_, self.y_scale_
+
+    def _user_params(self, raw):
+        params = self.family_.params_numpy(raw)
         if self.y_scale_ is not None:
             params = self.family_.rescale(params, self.y_mean_, self.y_scale_)
         if self._y_ndim == 1:
             params = {k: v[:, 0] for k, v in params.items()}
         return params
+
+    # -- public API --------------------------------------------------------------------
+    def partial_fit(self, X, y, sample_weight=None):
+        """One pass (epoch) over ``(X, y)``, continuing from the current weights.
+
+        The first call builds the network (input and target standardisation are then
+        learned from this first batch); later calls continue training it.  There is no
+        validation split and no early stopping.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        return self._atomic_fit(X, y, sample_weight, partial=True, classes=None)
 
     def predict(self, X, return_std=False):
         """Mean of the predictive distribution, and with ``return_std=True`` its sd.
@@ -50,27 +114,44 @@ class _DistributionalRegressor(RegressorMixin, _BaseNN):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Inputs (images for the image estimators).
         return_std : bool, default=False
+            Also return the predictive standard deviation.
 
         Returns
         -------
         y_mean : ndarray of shape (n_samples,) or (n_samples, n_targets)
-        y_std : ndarray, same shape, only when ``return_std=True``
+        y_std : ndarray of the same shape
+            Only when ``return_std=True``.
         """
-        params = self._dist_params(X)  # checks fittedness first
-        mean = self.family_.mean(params)
+        dist = self._predictive(X)
         if return_std:
-            return mean, np.asarray(self.family_.to_scipy(params).std(), dtype=np.float64)
-        return mean
+            return dist.mean(), dist.std()
+        return dist.mean()
 
-    def predict_dist(self, X):
-        """Predictive distribution as a frozen, vectorised :mod:`scipy.stats` object.
+    def predict_dist(self, X, mc_samples=None, random_state=None):
+        """The predictive distribution of ``y`` for each row of ``X``.
 
-        Its ``mean()``, ``std()``, ``ppf(q)``, ``logpdf(y)``/``logpmf(y)`` etc. act
-        elementwise over samples (and targets).
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs (images for the image estimators).
+        mc_samples : int, default=None
+            Monte Carlo dropout passes; None uses the estimator's ``mc_samples`` (0: one
+            deterministic pass).
+        random_state : int or None, default=None
+            Seed of the dropout masks; None uses the estimator's ``random_state``.
+
+        Returns
+        -------
+        dist : sklearn_dl.distributions.PredictiveDistribution
+            Vectorised over samples (and targets), scipy-like: ``mean()``, ``std()``,
+            ``ppf(q)``, ``cdf(y)``, ``interval(confidence)``, ``logpdf(y)``,
+            ``log_likelihood(y)``, ``rvs(size)``.  A ``ParametricDistribution`` (its
+            frozen scipy object is ``.scipy``) or, with MC dropout, a
+            ``MixtureDistribution``.
         """
-        params = self._dist_params(X)
-        return self.family_.to_scipy(params)
+        return self._predictive(X, mc_samples=mc_samples, random_state=random_state)
 
     def predict_interval(self, X, alpha=0.1):
         """Central ``1 - alpha`` predictive interval.
@@ -88,18 +169,36 @@ class _DistributionalRegressor(RegressorMixin, _BaseNN):
             Lower and upper bounds in the last axis.
         """
         _check_number("alpha", alpha, low=0, high=1, low_open=True, high_open=True)
-        dist = self.predict_dist(X)
-        return np.stack([dist.ppf(alpha / 2), dist.ppf(1 - alpha / 2)], axis=-1)
+        lower, upper = self._predictive(X).interval(1.0 - alpha)
+        return np.stack([lower, upper], axis=-1)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True
+        try:
+            tags.target_tags.positive_only = get_support(
+                self._get_family().support).positive_only
+        except (ValueError, TypeError):
+            pass  # an invalid family is reported by fit, not by tags
         return tags
 
 
-class GaussianNLLRegressor(_DistributionalRegressor):
-    """Neural-network regression with a Normal predictive distribution.
+def _is_number(v):
+    try:
+        float(v)
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
+_REGRESSOR_SCORE = ("``score`` is scikit-learn's R^2 of the predictive mean; use "
+                    ":mod:`sklearn_dl.metrics` (``neg_mean_nll_scorer``) to judge the "
+                    "distribution.")
+
+
+class GaussianNLLRegressor(_TabularMixin, _DistributionalRegressor):
+    __doc__ = f"""Neural-network regression with a Normal predictive distribution.
 
     The network outputs, for every input, a mean and a log standard deviation and is
     trained by the Gaussian negative log-likelihood (the course's "regression with
@@ -108,61 +207,28 @@ class GaussianNLLRegressor(_DistributionalRegressor):
     mean-squared-error training.  Targets are standardised internally (mean 0, sd 1)
     and predictions are mapped back, so ``lr`` need not depend on the scale of y;
     the losses in ``history_`` are per-sample NLLs of the standardised target.
+    {_REGRESSOR_SCORE}
 
     Parameters
     ----------
-    hidden_layer_sizes : tuple of int, default=(100,)
-        Units of the MLP body's hidden layers; ``()`` gives a linear model.
-    activation : {"relu", "tanh", "sigmoid", "elu", "gelu", "leaky_relu", "identity"}
-    dropout : float in [0, 1), default=0.0
-        Dropout probability after each hidden layer (training only).
-    batchnorm : bool, default=False
-        Batch normalisation after each hidden linear layer.
-    optimizer : {"adam", "adamw", "sgd", "rmsprop", "adagrad"} or torch optimizer class
-    lr : float, default=1e-3
-        Learning rate.
-    weight_decay : float, default=0.0
-        L2 penalty (the optimizer's weight decay).
-    l1 : float, default=0.0
-        L1 penalty on the weight matrices, added to the training loss.
-    batch_size : int, default=128
-    max_epochs : int, default=100
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the data, stop when the validation loss has
-        not improved for ``patience`` epochs and restore the best epoch's weights.
-    patience : int, default=10
-    validation_fraction : float in [0, 1) or None, default=None
-        Share held out for validation; None means 0.1 with early stopping, else 0 (all
-        data is used for training).  A positive value without early stopping only
-        records ``valid_loss`` in ``history_``.
+    {_doc.MLP}
+    {_doc.TRAINING}
     standardize : bool, default=True
         Standardise inputs with the training data's mean and sd (inside the network).
-    callbacks : list of skorch callbacks or (name, callback) tuples, default=None
-        Extra skorch callbacks, e.g. ``LRScheduler`` or ``Checkpoint``.
-    device : str, default="cpu"
-    random_state : int, RandomState or None, default=None
-        Seeds weight initialisation, dropout, shuffling and the validation split.
-    verbose : int, default=0
-        1 prints skorch's per-epoch table.
+    {_doc.COMMON}
     heteroscedastic : bool, default=True
         Input-dependent standard deviation (True) or one learned constant (False).
 
     Attributes
     ----------
-    net_ : skorch.NeuralNet
-        The trained skorch net; ``net_.module_`` is the torch module.
-    family_ : sklearn_dl.families.Normal
-    history_ : skorch.History
-        Per-epoch ``train_loss`` (and ``valid_loss`` with a validation split).
-    n_epochs_ : int
-        Epochs run (fewer than ``max_epochs`` when stopped early).
-    best_epoch_ : int
-        Epoch (1-based) with the lowest validation (else training) loss.
+    {_doc.ATTRIBUTES}
     y_mean_, y_scale_ : ndarray of shape (n_targets,)
         Target standardisation (weighted mean and sd of y).
-    n_features_in_ : int
-    feature_names_in_ : ndarray of str
-        Only when X had string column names.
+    n_targets_ : int
+
+    Notes
+    -----
+    {_doc.TRAINING_NOTES}
 
     Examples
     --------
@@ -171,8 +237,7 @@ class GaussianNLLRegressor(_DistributionalRegressor):
     >>> rng = np.random.RandomState(0)
     >>> X = rng.uniform(-3, 3, size=(500, 1))
     >>> y = np.sin(X[:, 0]) + rng.normal(scale=0.1 + 0.2 * np.abs(X[:, 0]))
-    >>> reg = GaussianNLLRegressor(hidden_layer_sizes=(32, 32), max_epochs=50,
-    ...                            random_state=0).fit(X, y)
+    >>> reg = GaussianNLLRegressor(random_state=0).fit(X, y)
     >>> mean, std = reg.predict(X[:3], return_std=True)
     >>> reg.predict_interval(X[:3], alpha=0.1).shape
     (3, 2)
@@ -185,16 +250,19 @@ class GaussianNLLRegressor(_DistributionalRegressor):
         activation="relu",
         dropout=0.0,
         batchnorm=False,
+        architecture="mlp",
         optimizer="adam",
         lr=1e-3,
         weight_decay=0.0,
         l1=0.0,
-        batch_size=128,
-        max_epochs=100,
-        early_stopping=False,
-        patience=10,
+        batch_size="auto",
+        max_epochs="auto",
+        early_stopping="auto",
+        patience="auto",
         validation_fraction=None,
         standardize=True,
+        mc_samples=0,
+        warm_start=False,
         callbacks=None,
         device="cpu",
         random_state=None,
@@ -203,41 +271,47 @@ class GaussianNLLRegressor(_DistributionalRegressor):
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes, activation=activation, dropout=dropout,
-            batchnorm=batchnorm, optimizer=optimizer, lr=lr, weight_decay=weight_decay,
-            l1=l1, batch_size=batch_size, max_epochs=max_epochs,
+            batchnorm=batchnorm, architecture=architecture, optimizer=optimizer, lr=lr,
+            weight_decay=weight_decay, l1=l1, batch_size=batch_size, max_epochs=max_epochs,
             early_stopping=early_stopping, patience=patience,
             validation_fraction=validation_fraction, standardize=standardize,
-            callbacks=callbacks, device=device, random_state=random_state,
-            verbose=verbose)
+            mc_samples=mc_samples, warm_start=warm_start, callbacks=callbacks,
+            device=device, random_state=random_state, verbose=verbose)
         self.heteroscedastic = heteroscedastic
 
-    def _get_family(self, y):
+    def _get_family(self, y=None):
         return Normal(heteroscedastic=bool(self.heteroscedastic))
 
 
-class NNRegressor(_DistributionalRegressor):
-    """Neural-network regression with any distribution family as head.
+class NNRegressor(_TabularMixin, _DistributionalRegressor):
+    __doc__ = f"""Neural-network regression with any distribution family as head.
 
     The generic form of :class:`GaussianNLLRegressor` and :class:`PoissonNLLRegressor`:
     ``family`` names a registered family (``"normal"``, ``"poisson"``, see
     :func:`sklearn_dl.families.available_families`) or is a
     :class:`~sklearn_dl.families.Family` instance, so a new distribution is one small
-    class, usable here without further changes.
+    class, usable here without further changes.  {_REGRESSOR_SCORE}
 
     Parameters
     ----------
     family : str or Family, default="normal"
-    hidden_layer_sizes, activation, dropout, batchnorm, optimizer, lr, weight_decay, \
-l1, batch_size, max_epochs, early_stopping, patience, validation_fraction, \
-standardize, callbacks, device, random_state, verbose
-        As in :class:`GaussianNLLRegressor`.
+        The head's distribution family.
+    {_doc.MLP}
+    {_doc.TRAINING}
+    standardize : bool, default=True
+        Standardise inputs with the training data's mean and sd (inside the network).
+    {_doc.COMMON}
 
     Attributes
     ----------
-    net_, family_, history_, n_epochs_, best_epoch_, n_features_in_, feature_names_in_
-        As in :class:`GaussianNLLRegressor`.
+    {_doc.ATTRIBUTES}
     y_mean_, y_scale_ : ndarray or None
         Target standardisation, for location-scale families only.
+    n_targets_ : int
+
+    Notes
+    -----
+    {_doc.TRAINING_NOTES}
 
     Examples
     --------
@@ -259,16 +333,19 @@ standardize, callbacks, device, random_state, verbose
         activation="relu",
         dropout=0.0,
         batchnorm=False,
+        architecture="mlp",
         optimizer="adam",
         lr=1e-3,
         weight_decay=0.0,
         l1=0.0,
-        batch_size=128,
-        max_epochs=100,
-        early_stopping=False,
-        patience=10,
+        batch_size="auto",
+        max_epochs="auto",
+        early_stopping="auto",
+        patience="auto",
         validation_fraction=None,
         standardize=True,
+        mc_samples=0,
+        warm_start=False,
         callbacks=None,
         device="cpu",
         random_state=None,
@@ -276,50 +353,42 @@ standardize, callbacks, device, random_state, verbose
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes, activation=activation, dropout=dropout,
-            batchnorm=batchnorm, optimizer=optimizer, lr=lr, weight_decay=weight_decay,
-            l1=l1, batch_size=batch_size, max_epochs=max_epochs,
+            batchnorm=batchnorm, architecture=architecture, optimizer=optimizer, lr=lr,
+            weight_decay=weight_decay, l1=l1, batch_size=batch_size, max_epochs=max_epochs,
             early_stopping=early_stopping, patience=patience,
             validation_fraction=validation_fraction, standardize=standardize,
-            callbacks=callbacks, device=device, random_state=random_state,
-            verbose=verbose)
+            mc_samples=mc_samples, warm_start=warm_start, callbacks=callbacks,
+            device=device, random_state=random_state, verbose=verbose)
         self.family = family
 
-    def _get_family(self, y):
-        family = get_family(self.family)
-        if family.task != "regression":
-            raise ValueError(f"family={self.family!r} is for classification; use "
-                             "NNClassifier.")
-        return family
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        try:
-            tags.target_tags.positive_only = isinstance(get_family(self.family), Poisson)
-        except ValueError:
-            pass  # an invalid family is reported by fit, not by tags
-        return tags
-
-
-class PoissonNLLRegressor(_DistributionalRegressor):
-    """Neural-network regression for counts: Poisson distribution with a log link.
+class PoissonNLLRegressor(_TabularMixin, _DistributionalRegressor):
+    __doc__ = f"""Neural-network regression for counts: Poisson distribution with a log link.
 
     The network outputs the log rate and is trained by the Poisson negative
-    log-likelihood.  Targets must be finite and non-negative (non-integer values are
-    accepted, as in scikit-learn's ``PoissonRegressor``).  With
-    ``hidden_layer_sizes=()`` this is Poisson regression (a GLM) fitted by gradient
-    descent.
+    log-likelihood.  Targets must be finite and non-negative; non-integer values are
+    rates (counts per exposure: fit ``y = counts / exposure`` with
+    ``sample_weight=exposure``, as with scikit-learn's ``PoissonRegressor``), whose
+    log-likelihood ``y log(mu) - mu - log Gamma(y + 1)`` keeps the NLL and its scorer
+    finite.  With ``hidden_layer_sizes=()`` this is Poisson regression (a GLM) fitted by
+    gradient descent.  {_REGRESSOR_SCORE}
 
     Parameters
     ----------
-    hidden_layer_sizes, activation, dropout, batchnorm, optimizer, lr, weight_decay, \
-l1, batch_size, max_epochs, early_stopping, patience, validation_fraction, \
-standardize, callbacks, device, random_state, verbose
-        As in :class:`GaussianNLLRegressor`.
+    {_doc.MLP}
+    {_doc.TRAINING}
+    standardize : bool, default=True
+        Standardise inputs with the training data's mean and sd (inside the network).
+    {_doc.COMMON}
 
     Attributes
     ----------
-    net_, family_, history_, n_epochs_, best_epoch_, n_features_in_, feature_names_in_
-        As in :class:`GaussianNLLRegressor`.
+    {_doc.ATTRIBUTES}
+    n_targets_ : int
+
+    Notes
+    -----
+    {_doc.TRAINING_NOTES}
 
     Examples
     --------
@@ -328,23 +397,17 @@ standardize, callbacks, device, random_state, verbose
     >>> rng = np.random.RandomState(0)
     >>> X = rng.normal(size=(400, 2))
     >>> y = rng.poisson(np.exp(0.5 + X[:, 0]))
-    >>> reg = PoissonNLLRegressor(hidden_layer_sizes=(), lr=0.05, max_epochs=50,
-    ...                           random_state=0).fit(X, y)
+    >>> reg = PoissonNLLRegressor(hidden_layer_sizes=(), random_state=0).fit(X, y)
     >>> reg.predict_dist(X[:2]).pmf(0).shape
     (2,)
     """
 
-    def _get_family(self, y):
+    def _get_family(self, y=None):
         return Poisson()
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.positive_only = True
-        return tags
 
-
-class CNNRegressor(_ImageMixin, NNRegressor):
-    """Convolutional neural-network regression on images, with any family as head.
+class CNNRegressor(_ImageMixin, _DistributionalRegressor):
+    __doc__ = f"""Convolutional neural-network regression on images, with any family as head.
 
     ``CNNRegressor(family="poisson")`` counts things in images (the course's "Poisson
     regression with image data"); ``family="normal"`` predicts a mean and an
@@ -352,6 +415,7 @@ class CNNRegressor(_ImageMixin, NNRegressor):
     parameter of :class:`GaussianNLLRegressor` because CNN and MLP bodies have
     different parameters: one class per body keeps every parameter meaningful (and
     grid-searchable), while the family stays a parameter as in :class:`NNRegressor`.
+    {_REGRESSOR_SCORE}
 
     Parameters
     ----------
@@ -360,18 +424,20 @@ class CNNRegressor(_ImageMixin, NNRegressor):
     architecture, filters, kernel_size, pooling, dense_units, dropout, batchnorm, \
 activation, global_pool, image_shape, layout, image_size, standardize, augment
         The CNN body and image inputs, as in :class:`sklearn_dl.CNNClassifier`.
-    optimizer, lr, weight_decay, l1, batch_size, max_epochs, early_stopping, patience, \
-validation_fraction, callbacks, device, random_state, verbose
-        As in :class:`GaussianNLLRegressor`.
+    {_doc.TRAINING}
+    {_doc.COMMON}
 
     Attributes
     ----------
-    net_, family_, history_, n_epochs_, best_epoch_, y_mean_, y_scale_
-        As in :class:`NNRegressor`.
+    {_doc.ATTRIBUTES}
+    y_mean_, y_scale_ : ndarray or None
+        Target standardisation, for location-scale families only.
     image_shape_ : tuple
         ``(C, H, W)`` of the training images.
-    n_features_in_ : int or None
-        Number of columns for flattened input, else None.
+
+    Notes
+    -----
+    {_doc.TRAINING_NOTES}
 
     Examples
     --------
@@ -408,11 +474,13 @@ validation_fraction, callbacks, device, random_state, verbose
         lr=1e-3,
         weight_decay=0.0,
         l1=0.0,
-        batch_size=128,
-        max_epochs=20,
-        early_stopping=False,
-        patience=5,
+        batch_size="auto",
+        max_epochs="auto",
+        early_stopping="auto",
+        patience="auto",
         validation_fraction=None,
+        mc_samples=0,
+        warm_start=False,
         callbacks=None,
         device="cpu",
         random_state=None,
@@ -442,6 +510,8 @@ validation_fraction, callbacks, device, random_state, verbose
         self.early_stopping = early_stopping
         self.patience = patience
         self.validation_fraction = validation_fraction
+        self.mc_samples = mc_samples
+        self.warm_start = warm_start
         self.callbacks = callbacks
         self.device = device
         self.random_state = random_state

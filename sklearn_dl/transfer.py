@@ -9,10 +9,10 @@ from ._image_base import _ImageMixin
 from .augmentation import parse_augment
 from .bodies import make_mlp
 from .bodies.pretrained import block_param_groups, build_feature_extractor
-from .classification import NNClassifier
+from .classification import _NNClassifierBase
 
 
-class TransferLearningClassifier(_ImageMixin, NNClassifier):
+class TransferLearningClassifier(_ImageMixin, _NNClassifierBase):
     """Image classifier on a pretrained backbone with a new head (transfer learning).
 
     Training follows the course's recipe, built on skorch's ``Freezer``/``Unfreezer``
@@ -51,8 +51,11 @@ class TransferLearningClassifier(_ImageMixin, NNClassifier):
     augment, image_shape, layout, image_size
         As in :class:`sklearn_dl.CNNClassifier`.
     optimizer, lr, weight_decay, l1, batch_size, max_epochs, early_stopping, patience, \
-validation_fraction, callbacks, device, random_state, verbose, class_weight
-        As in :class:`NNClassifier`; ``lr`` is the head's learning rate.
+validation_fraction, mc_samples, warm_start, callbacks, device, random_state, verbose, \
+class_weight
+        As in :class:`NNClassifier`; ``lr`` is the head's learning rate.  Transfer
+        learning keeps explicit training defaults (10 epochs of batch 32, no early
+        stopping): every epoch runs the backbone, so a step budget would be slow.
 
     Attributes
     ----------
@@ -100,6 +103,8 @@ validation_fraction, callbacks, device, random_state, verbose, class_weight
         early_stopping=False,
         patience=5,
         validation_fraction=None,
+        mc_samples=0,
+        warm_start=False,
         callbacks=None,
         device="cpu",
         random_state=None,
@@ -130,6 +135,8 @@ validation_fraction, callbacks, device, random_state, verbose, class_weight
         self.early_stopping = early_stopping
         self.patience = patience
         self.validation_fraction = validation_fraction
+        self.mc_samples = mc_samples
+        self.warm_start = warm_start
         self.callbacks = callbacks
         self.device = device
         self.random_state = random_state

@@ -56,7 +56,7 @@ def test_poisson_nll_matches_scipy(rng):
 
 
 def test_poisson_rejects_negative_counts():
-    with pytest.raises(ValueError, match="non-negative counts.*2 negative"):
+    with pytest.raises(ValueError, match="non-negative counts.*2 value"):
         Poisson().check_target(np.array([1.0, -1.0, 3.0, -2.0]))
 
 

@@ -67,7 +67,7 @@ def test_predict_dist_is_consistent(hetero_data, gaussian_fits):
     het, _ = gaussian_fits
     dist = het.predict_dist(Xte[:10])
     mean, std = het.predict(Xte[:10], return_std=True)
-    assert isinstance(dist.dist, type(stats.norm))
+    assert isinstance(dist.scipy.dist, type(stats.norm))
     np.testing.assert_allclose(dist.mean(), mean)
     np.testing.assert_allclose(dist.std(), std)
     np.testing.assert_allclose(het.predict(Xte[:10]), mean)
@@ -137,7 +137,7 @@ def test_poisson_beats_glm_on_nonlinear_rate(count_data, poisson_fit):
 def test_poisson_distribution_and_interval(count_data, poisson_fit):
     _, _, Xte, yte, _ = count_data
     dist = poisson_fit.predict_dist(Xte)
-    assert isinstance(dist.dist, type(stats.poisson))
+    assert isinstance(dist.scipy.dist, type(stats.poisson))
     np.testing.assert_allclose(dist.mean(), poisson_fit.predict(Xte))
     nll = mean_nll(yte, dist)
     np.testing.assert_allclose(nll, -np.mean(stats.poisson(dist.mean()).logpmf(yte)))

@@ -11,7 +11,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from skorch.callbacks import Callback, LRScheduler
 
-from sklearn_dl import DivergenceError, GaussianNLLRegressor, NNClassifier, PoissonNLLRegressor
+from sklearn_dl import DivergenceWarning, GaussianNLLRegressor, NNClassifier, PoissonNLLRegressor
 
 SMALL = dict(hidden_layer_sizes=(16,), max_epochs=5, random_state=0)
 
@@ -136,16 +136,30 @@ def test_early_stopping_restores_best_weights(data):
 
 def _valid_part(est, X, y):
     seed = np.random.RandomState(est.random_state).randint(0, 2**31 - 1, size=3)[2]
-    _, valid_idx = est._split(len(X), y, seed)
+    _, valid_idx = est._split(len(X), y, seed, frac=0.1)
     return X[valid_idx], y[valid_idx]
 
 
-def test_divergence_stops_with_helpful_error(data):
+def test_non_finite_loss_keeps_best_weights_and_warns(data):
     X, ys = data
     est = GaussianNLLRegressor(hidden_layer_sizes=(32,), lr=1e6, optimizer="sgd",
                                max_epochs=20, random_state=0)
-    with pytest.raises(DivergenceError, match="smaller learning rate"):
+    with pytest.warns(DivergenceWarning, match="lower the learning rate"):
         est.fit(X * 1e3, ys["reg"])
+    assert est.n_epochs_ < 20  # stopped
+    assert np.all(np.isfinite(est.predict(X)))  # a usable model: the best weights kept
+
+
+def test_strict_divergence_is_an_error_and_leaves_estimator_untouched(data):
+    import warnings
+
+    X, ys = data
+    est = GaussianNLLRegressor(hidden_layer_sizes=(32,), lr=1e6, optimizer="sgd",
+                               max_epochs=20, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DivergenceWarning)
+        with pytest.raises(DivergenceWarning, match="lower the learning rate"):
+            est.fit(X * 1e3, ys["reg"])
     assert not hasattr(est, "net_")
 
 

@@ -1,18 +1,29 @@
 """The distribution-family interface: raw network outputs -> a distribution.
 
-A family is the *head* half of "estimator = body x family".  It knows
+A family is the *head* half of "estimator = body x family".  It states, as data,
 
-* how many raw outputs the network needs (:meth:`Family.n_outputs`),
-* how a target must look (:meth:`Family.check_target`),
-* its inverse link(s), raw outputs -> distribution parameters (:meth:`Family.params`),
-* its negative log-likelihood in torch, which is the training loss (:meth:`Family.nll`),
-* how to freeze the parameters into a vectorised :mod:`scipy.stats` distribution
-  (:meth:`Family.to_scipy`) and what the point prediction is (:meth:`Family.mean`).
+* where its targets live (:attr:`Family.support`, see ``_support.py``): this drives the
+  target check and the scikit-learn tags, so no estimator tests a family's type;
+* its parameters and their links (:attr:`Family.param_names`, :attr:`Family.links`, see
+  ``_links.py``), for summaries, ``predict(type="link")`` and plots;
 
-Families are stateless: their constructor arguments are options, nothing is learned in
-them.  Learnable parameters that do not depend on the input (the constant standard
-deviation of a homoscedastic Normal) live in the head module that :meth:`Family.make_head`
-returns, so that everything that is trained is part of one ``nn.Module``.
+and implements
+
+* the number of raw outputs (:meth:`Family.n_outputs`) and the head (:meth:`make_head`);
+* its inverse links in torch, raw outputs -> parameters (:meth:`Family.params`);
+* its log-likelihood in torch, whose negative mean is the training loss
+  (:meth:`Family.log_prob`, :meth:`Family.nll`);
+* the marginal (null) model: the best constant prediction of the target
+  (:meth:`Family.marginal_raw`), used to initialise the head, to detect a fit that never
+  improved on it, and as the reference of summaries;
+* the numpy side of the predictive distribution (:meth:`to_scipy`, :meth:`logpdf`,
+  :meth:`mean`, ...), which :class:`sklearn_dl.distributions.PredictiveDistribution`
+  wraps.
+
+Families are stateless: constructor arguments are options, nothing is learned in them.
+Learnable parameters that do not depend on the input (the constant standard deviation of
+a homoscedastic Normal) live in the head module that :meth:`Family.make_head` returns, so
+that everything that is trained is part of one ``nn.Module``.
 """
 
 from __future__ import annotations
@@ -23,23 +34,42 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._links import get_link
+from ._support import get_support
+
 LOG_2PI = math.log(2.0 * math.pi)
 
 
 class Family:
     """Base class of distribution families.
 
-    Subclasses set :attr:`name` and :attr:`task` and implement :meth:`n_outputs`,
-    :meth:`params`, :meth:`log_prob` and :meth:`to_scipy`.  Register a new family
-    with :func:`sklearn_dl.families.register_family`; nothing else needs to change.
+    Subclasses set :attr:`name`, :attr:`task`, :attr:`support`, :attr:`param_names` and
+    :attr:`links`, and implement :meth:`n_outputs`, :meth:`params`, :meth:`log_prob` and
+    :meth:`to_scipy`.  Everything else has a generic default (the marginal fit, for
+    example, maximises the likelihood of a constant raw output numerically), which a
+    family may override with a closed form.  Register a new family with
+    :func:`sklearn_dl.families.register_family`; nothing else needs to change.
+
+    Examples
+    --------
+    >>> from sklearn_dl.families import Normal
+    >>> fam = Normal()
+    >>> fam.support, fam.param_names, fam.links
+    ('real', ('mean', 'scale'), {'mean': 'identity', 'scale': 'log'})
     """
 
     #: short name used by the registry, e.g. ``"normal"``
     name = "family"
     #: ``"regression"`` or ``"classification"``
     task = "regression"
-    #: whether the scipy distribution is discrete (logpmf) or continuous (logpdf)
+    #: whether the distribution is discrete (pmf) or continuous (pdf)
     discrete = False
+    #: where targets live: a key of ``sklearn_dl.families._support.SUPPORTS``
+    support = "real"
+    #: names of the distribution parameters, in the order of :meth:`params`
+    param_names = ()
+    #: link name per parameter (keys of ``sklearn_dl.families._links.LINKS``)
+    links = {}
     #: location-scale families can be trained on a standardised target and mapped back
     #: exactly by :meth:`rescale` (the estimator then standardises y for you)
     location_scale = False
@@ -50,11 +80,11 @@ class Family:
         raise NotImplementedError
 
     def check_target(self, y):
-        """Validate a float64 target array; return it (possibly converted).
+        """Validate a target array against :attr:`support`; return it as float64.
 
-        Raises ``ValueError`` naming the problem.  The default accepts any finite real.
+        Raises a ``ValueError`` naming the family, its support and offending values.
         """
-        return y
+        return get_support(self.support).check(y, self.name)
 
     def target_tensor(self, y):
         """Convert a validated numpy target to the tensor the NLL expects."""
@@ -65,11 +95,71 @@ class Family:
         """The layer mapping body features to raw outputs (default: one Linear)."""
         return nn.Linear(n_features, self.n_outputs(n_targets))
 
-    def init_head(self, head, y, sample_weight):
-        """Optionally initialise the head from the (weighted) training target
-        (default: no-op)."""
+    def init_head(self, head, y, sample_weight, n_targets):
+        """Start the head at the marginal model: its bias becomes :meth:`marginal_raw`.
 
-    # -- distribution ------------------------------------------------------------------
+        The network then begins at the best constant prediction (the null model), so
+        the first epochs fit structure instead of the overall level, and the starting
+        loss is known (which divergence checks compare against).  A head that is not a
+        ``Linear`` may define ``init_from_raw(raw)``; otherwise it is left as is.
+        """
+        raw = self.marginal_raw(y, sample_weight, n_targets)
+        with torch.no_grad():
+            if hasattr(head, "init_from_raw"):
+                head.init_from_raw(raw)
+            elif isinstance(head, nn.Linear) and head.bias is not None:
+                head.bias.copy_(torch.as_tensor(raw, dtype=head.bias.dtype))
+
+    # -- the marginal (null) model -------------------------------------------------------
+    def marginal_raw(self, y, sample_weight=None, n_targets=None):
+        """Raw outputs of the best constant prediction of ``y`` (maximum likelihood).
+
+        Parameters
+        ----------
+        y : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            Validated (and, for location-scale families, standardised) target.
+        sample_weight : ndarray of shape (n_samples,), default=None
+        n_targets : int, default=None
+            Targets (regression) or classes (classification); default from ``y``.
+
+        Returns
+        -------
+        raw : ndarray of shape (n_outputs,)
+            The default maximises the weighted log-likelihood of a constant raw output
+            numerically (L-BFGS), so it works for any family; families override it with
+            a closed form.
+        """
+        y = np.asarray(y)
+        n_targets = _n_targets(y) if n_targets is None else n_targets
+        y_t = self.target_tensor(y)
+        if y_t.is_floating_point():
+            y_t = y_t.to(torch.float64)
+        w_t = None if sample_weight is None else torch.as_tensor(sample_weight,
+                                                                  dtype=torch.float64)
+        raw = torch.zeros(self.n_outputs(n_targets), dtype=torch.float64, requires_grad=True)
+        opt = torch.optim.LBFGS([raw], lr=1.0, max_iter=200, line_search_fn="strong_wolfe")
+
+        def closure():
+            opt.zero_grad()
+            loss = self.nll(raw.expand(len(y), -1), y_t, w_t)
+            loss.backward()
+            return loss
+
+        opt.step(closure)
+        return raw.detach().numpy().copy()
+
+    def null_nll(self, y, sample_weight=None, n_targets=None):
+        """Mean (weighted) NLL of ``y`` under the marginal model: the loss to beat."""
+        raw = torch.as_tensor(self.marginal_raw(y, sample_weight, n_targets))
+        y_t = self.target_tensor(np.asarray(y))
+        if y_t.is_floating_point():
+            y_t = y_t.to(torch.float64)
+        w = None if sample_weight is None else torch.as_tensor(sample_weight,
+                                                                dtype=torch.float64)
+        with torch.no_grad():
+            return float(self.nll(raw.expand(len(y), -1), y_t, w))
+
+    # -- distribution (torch) ---------------------------------------------------------------
     def params(self, raw):
         """Inverse link(s): raw outputs (torch) -> dict of distribution parameters."""
         raise NotImplementedError
@@ -90,13 +180,45 @@ class Family:
             nll = nll * sample_weight
         return nll.mean()
 
+    # -- distribution (numpy) -------------------------------------------------------------
     def to_scipy(self, params):
         """Frozen vectorised :mod:`scipy.stats` distribution from numpy parameters."""
         raise NotImplementedError
 
+    def logpdf(self, params, y):
+        """Elementwise log density (log pmf for discrete families) of ``y`` (numpy).
+
+        The default asks the scipy distribution; families override it where scipy's
+        answer is not the one the training loss uses (e.g. Poisson rates).
+        """
+        dist = self.to_scipy(params)
+        return dist.logpmf(y) if self.discrete else dist.logpdf(y)
+
     def mean(self, params):
         """Point prediction (numpy): the mean, or class probabilities."""
         return params["mean"]
+
+    def variance(self, params):
+        """Variance of the distribution (numpy, elementwise)."""
+        return np.asarray(self.to_scipy(params).var(), dtype=np.float64)
+
+    def unit_deviance(self, params, y):
+        """Elementwise deviance ``2 (log p_saturated(y) - log p(y))`` where the family
+        defines one (R's ``deviance``); None otherwise."""
+        return None
+
+    def link(self, params):
+        """Linear predictors ``{name: g(theta)}`` of the parameters (``predict(type="link")``).
+
+        Raises
+        ------
+        ValueError
+            When the family declares no links.
+        """
+        if not self.links:
+            raise ValueError(f"The {self.name} family declares no links (Family.links).")
+        return {k: get_link(self.links[k]).link(params[k]) for k in self.param_names
+                if k in self.links}
 
     def rescale(self, params, shift, scale):
         """Parameters of ``shift + scale * Y`` given those of ``Y`` (numpy).
@@ -112,6 +234,11 @@ class Family:
             params = self.params(raw)
         return {k: v.detach().cpu().numpy().astype(np.float64) for k, v in params.items()}
 
+    def describe(self):
+        """One line naming the family, its parameters and links (for summaries)."""
+        parts = [f"{p}: {self.links.get(p, '?')} link" for p in self.param_names]
+        return f"{type(self).__name__}" + (f" ({', '.join(parts)})" if parts else "")
+
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
         return f"{type(self).__name__}({args})"
@@ -123,6 +250,16 @@ class Family:
         return hash((type(self), tuple(sorted(vars(self).items()))))
 
 
+def _n_targets(y):
+    return 1 if np.ndim(y) == 1 else np.shape(y)[1]
+
+
 def as_2d(t):
     """View a (n,) tensor as (n, 1); leave (n, k) alone."""
     return t.reshape(-1, 1) if t.dim() == 1 else t
+
+
+def weighted_column_mean(y, sample_weight):
+    """Weighted mean of each target column (numpy), shape ``(n_targets,)``."""
+    y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+    return np.average(y, axis=0, weights=sample_weight)

@@ -15,6 +15,9 @@ class Bernoulli(Family):
     name = "bernoulli"
     task = "classification"
     discrete = True
+    support = "labels"
+    param_names = ("p",)
+    links = {"p": "logit"}
 
     def n_outputs(self, n_targets):
         # n_targets is the number of classes here; two classes need one logit.
@@ -32,8 +35,22 @@ class Bernoulli(Family):
     def nll(self, raw, y, sample_weight=None):
         return F.binary_cross_entropy_with_logits(raw[:, 0], y, weight=sample_weight)
 
+    def check_target(self, y):
+        return np.asarray(y)  # labels, encoded by the classifier
+
+    def marginal_raw(self, y, sample_weight=None, n_targets=None):
+        p = np.average(np.asarray(y, dtype=np.float64), weights=sample_weight)
+        p = float(np.clip(p, 1e-6, 1 - 1e-6))
+        return np.array([np.log(p / (1 - p))])
+
     def to_scipy(self, params):
         return stats.bernoulli(p=params["p"])
+
+    def variance(self, params):
+        return params["p"] * (1.0 - params["p"])
+
+    def unit_deviance(self, params, y):
+        return -2.0 * self.logpdf(params, y)
 
     def mean(self, params):
         """Class probabilities, shape ``(n, 2)``."""

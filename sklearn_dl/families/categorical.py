@@ -14,6 +14,9 @@ class Categorical(Family):
     name = "categorical"
     task = "classification"
     discrete = True
+    support = "labels"
+    param_names = ("p",)
+    links = {"p": "softmax"}
 
     def n_outputs(self, n_targets):
         return n_targets
@@ -31,6 +34,26 @@ class Categorical(Family):
         if sample_weight is None:
             return F.cross_entropy(raw, y)  # fused mean reduction
         return (F.cross_entropy(raw, y, reduction="none") * sample_weight).mean()
+
+    def check_target(self, y):
+        return np.asarray(y)  # labels, encoded by the classifier
+
+    def marginal_raw(self, y, sample_weight=None, n_targets=None):
+        y = np.asarray(y, dtype=np.int64)
+        k = int(n_targets if n_targets is not None else y.max() + 1)
+        freq = np.bincount(y, weights=sample_weight, minlength=k)[:k]
+        freq = np.maximum(freq / freq.sum(), 1e-6)
+        return np.log(freq)
+
+    def logpdf(self, params, y):
+        """Log-probability of the encoded labels ``y`` (ints ``0..K-1``)."""
+        p = params["p"]
+        y = np.asarray(y, dtype=np.int64)
+        with np.errstate(divide="ignore"):
+            return np.log(p[np.arange(len(y)), y])
+
+    def unit_deviance(self, params, y):
+        return -2.0 * self.logpdf(params, y)
 
     def to_scipy(self, params):
         # a one-trial multinomial is the categorical distribution on one-hot vectors

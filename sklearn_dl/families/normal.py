@@ -1,10 +1,11 @@
 """Normal (Gaussian) family: mean and standard deviation per target."""
 
+import numpy as np
 import torch
 from scipy import stats
 from torch import nn
 
-from ._base import LOG_2PI, Family, as_2d
+from ._base import LOG_2PI, Family, as_2d, weighted_column_mean
 
 # Log-sd is clamped when turned into a scale: exp(-20) ~ 2e-9 and exp(20) ~ 5e8 are far
 # outside what a standardised target needs, and the clamp keeps one bad batch from
@@ -25,6 +26,13 @@ class ConstantLogSD(nn.Module):
         mean = self.linear(features)
         return torch.cat([mean, self.log_sd.expand_as(mean)], dim=1)
 
+    def init_from_raw(self, raw):
+        """Set the mean bias and the log-sd from a raw output vector (mean, log_sd)."""
+        k = self.log_sd.numel()
+        raw = torch.as_tensor(raw, dtype=self.log_sd.dtype)
+        self.linear.bias.copy_(raw[:k])
+        self.log_sd.copy_(raw[k:])
+
 
 class Normal(Family):
     """Normal distribution with identity link for the mean and log link for the sd.
@@ -44,6 +52,9 @@ class Normal(Family):
     """
 
     name = "normal"
+    support = "real"
+    param_names = ("mean", "scale")
+    links = {"mean": "identity", "scale": "log"}
     location_scale = True
 
     def __init__(self, heteroscedastic=True):
@@ -79,8 +90,23 @@ class Normal(Family):
             nll = nll * sample_weight
         return nll.mean()
 
+    def marginal_raw(self, y, sample_weight=None, n_targets=None):
+        # closed form: weighted mean and (maximum-likelihood) sd of each target
+        mean = weighted_column_mean(y, sample_weight)
+        y2 = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+        sd = np.sqrt(np.average((y2 - mean) ** 2, axis=0, weights=sample_weight))
+        log_sd = np.log(np.maximum(sd, np.exp(LOG_SD_MIN)))
+        return np.concatenate([mean, log_sd])
+
     def to_scipy(self, params):
         return stats.norm(loc=params["mean"], scale=params["scale"])
+
+    def variance(self, params):
+        return params["scale"] ** 2
+
+    def unit_deviance(self, params, y):
+        # R's gaussian deviance: the squared residual (the sd is a nuisance parameter)
+        return (np.asarray(y, dtype=np.float64) - params["mean"]) ** 2
 
     def rescale(self, params, shift, scale):
         return {"mean": params["mean"] * scale + shift, "scale": params["scale"] * scale}

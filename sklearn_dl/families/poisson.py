@@ -3,20 +3,29 @@
 import numpy as np
 import torch
 from scipy import stats
+from scipy.special import gammaln, xlogy
 
-from ._base import Family, as_2d
+from ._base import Family, as_2d, weighted_column_mean
 
 
 class Poisson(Family):
     """Poisson distribution with log link: ``rate = exp(raw)``.
 
-    Targets must be finite and non-negative.  Non-integer targets are accepted (as in
-    scikit-learn's ``PoissonRegressor``: the loss is then the Poisson deviance up to a
-    constant), but :meth:`to_scipy` gives an integer-valued distribution.
+    Targets must be finite and non-negative.  Non-integer targets are rates (counts per
+    unit of exposure), as in scikit-learn's ``PoissonRegressor``: fit ``y = counts /
+    exposure`` with ``sample_weight=exposure``.  The log-likelihood is then
+    ``y log(mu) - mu - log Gamma(y + 1)``, the Poisson log-pmf at integers and its
+    continuous extension in between, so the NLL (training loss, ``mean_nll``, the NLL
+    scorer) stays finite and differs from the Poisson deviance by a constant.  The
+    predictive distribution's ``cdf``/``ppf``/``rvs`` are those of the integer-valued
+    Poisson distribution.
     """
 
     name = "poisson"
     discrete = True
+    support = "nonnegative"
+    param_names = ("mean",)
+    links = {"mean": "log"}
 
     # exp(30) ~ 1e13 counts: beyond any real count, and keeps exp() finite in float32.
     LOG_RATE_MAX = 30.0
@@ -24,23 +33,10 @@ class Poisson(Family):
     def n_outputs(self, n_targets):
         return n_targets
 
-    def check_target(self, y):
-        y = np.asarray(y, dtype=np.float64)
-        if np.any(y < 0):
-            n_neg = int(np.sum(y < 0))
-            raise ValueError(
-                f"Poisson regression needs non-negative counts, but y has {n_neg} "
-                f"negative value(s) (min {y.min():g})."
-            )
-        return y
-
-    def init_head(self, head, y, sample_weight):
-        # Start at the log of the mean count: the first epochs then fit structure
-        # instead of the overall level, which matters with large counts.
-        mean = np.average(np.asarray(y).reshape(len(y), -1), axis=0, weights=sample_weight)
-        mean = np.clip(mean, 1e-3, None)
-        with torch.no_grad():
-            head.bias.copy_(torch.as_tensor(np.log(mean), dtype=head.bias.dtype))
+    def marginal_raw(self, y, sample_weight=None, n_targets=None):
+        # closed form: the log of the (weighted) mean count, floored so that an all-zero
+        # target does not start at log(0)
+        return np.log(np.clip(weighted_column_mean(y, sample_weight), 1e-3, None))
 
     def params(self, raw):
         return {"mean": raw.clamp(max=self.LOG_RATE_MAX).exp()}
@@ -52,3 +48,17 @@ class Poisson(Family):
 
     def to_scipy(self, params):
         return stats.poisson(mu=params["mean"])
+
+    def logpdf(self, params, y):
+        # the training loss's log-likelihood, finite for non-integer rates too
+        y = np.asarray(y, dtype=np.float64)
+        mu = params["mean"]
+        return xlogy(y, mu) - mu - gammaln(y + 1.0)
+
+    def variance(self, params):
+        return params["mean"]
+
+    def unit_deviance(self, params, y):
+        y = np.asarray(y, dtype=np.float64)
+        mu = params["mean"]
+        return 2.0 * (xlogy(y, y / mu) - (y - mu))

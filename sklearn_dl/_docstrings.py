@@ -1,0 +1,115 @@
+"""Parameter descriptions shared by the estimators' docstrings (one text, many classes).
+
+The classes build their numpydoc docstrings with ``str.format`` from these fragments, so
+a parameter is described once and every estimator says the same about it.
+"""
+
+MLP = """\
+hidden_layer_sizes : int or tuple of int, default=(100,)
+        Units of the MLP body's hidden layers; ``()`` gives a (generalised) linear
+        model, e.g. NN logistic or Poisson regression.
+    activation : {"relu", "tanh", "sigmoid", "elu", "gelu", "leaky_relu", "identity"}, \
+default="relu"
+        Activation after each hidden layer (or an ``nn.Module`` class).
+    dropout : float in [0, 1), default=0.0
+        Dropout probability after each hidden layer (training only, unless
+        ``mc_samples > 0``).
+    batchnorm : bool, default=False
+        Batch normalisation after each hidden linear layer.
+    architecture : "mlp", nn.Module or callable, default="mlp"
+        The body: the MLP described by the four parameters above, or your own module
+        mapping ``(batch, n_features)`` to ``(batch, k)`` (a fresh, seeded
+        re-initialised copy is trained), or a callable ``n_features -> nn.Module``.
+        With a custom module the MLP parameters must keep their defaults."""
+
+TRAINING = """\
+optimizer : {"adam", "adamw", "sgd", "rmsprop", "adagrad"} or torch optimizer class, \
+default="adam"
+    lr : float, default=1e-3
+        Learning rate.
+    weight_decay : float, default=0.0
+        L2 penalty (the optimizer's weight decay).
+    l1 : float, default=0.0
+        L1 penalty on the weight matrices, added to the training loss.
+    batch_size : int or "auto", default="auto"
+        Samples per optimisation step.  "auto": ``clip(n_train // 10, 16, 128)`` for
+        tables (128 for images), so small data sets get enough steps per epoch.
+    max_epochs : int or "auto", default="auto"
+        Passes over the training data.  "auto": a budget in optimisation steps (10,000
+        for tables, 3,000 for images), between 100 and 2,000 epochs for tables (10 and
+        100 for images); with early stopping this is a ceiling.
+    early_stopping : bool or "auto", default="auto"
+        Hold out ``validation_fraction`` of the data, stop when the validation loss has
+        not improved for ``patience`` epochs and restore the best epoch's weights.
+        "auto": on from 200 samples when ``max_epochs="auto"``; off below (no rows to
+        spare) and with an explicit ``max_epochs`` (which asks for that many epochs).
+    patience : int or "auto", default="auto"
+        Epochs without improvement before early stopping; "auto": about 1,000
+        optimisation steps (300 for images), at least 10 epochs (5 for images).
+    validation_fraction : float in [0, 1) or None, default=None
+        Share held out for validation; None means 0.1 with early stopping, else 0 (all
+        data is used for training).  A positive value without early stopping only
+        records ``valid_loss`` in ``history_``."""
+
+COMMON = """\
+mc_samples : int, default=0
+        Monte Carlo dropout: with k > 0, ``predict_dist`` (and every prediction) is the
+        mixture of k forward passes with dropout active (batch normalisation stays in
+        eval mode), seeded by ``random_state``.  Needs dropout > 0.
+    warm_start : bool, default=False
+        When True, ``fit`` continues from the previous fit's weights and optimizer
+        state instead of starting afresh (``n_iter_`` adds up); the data must have the
+        same features (and classes).  Only ``lr`` and ``max_epochs`` may change between
+        warm fits.
+    callbacks : list of skorch callbacks or (name, callback) tuples, default=None
+        Extra skorch callbacks, e.g. ``EpochScoring("accuracy")``, ``LRScheduler``,
+        ``GradientNormClipping``, ``Checkpoint``, ``EarlyStopping`` or ``ProgressBar``.
+        As in skorch, the objects you pass are the ones that run (read their state
+        after ``fit``); scoring callbacks see targets and predictions in your units
+        (labels, means of y).  Their parameters are settable as
+        ``set_params(callbacks__<name>__<param>=...)`` with skorch's names (the tuple's
+        name, else the class name, numbered when repeated).
+    device : str, default="cpu"
+        "cpu", "cuda", "cuda:<i>" or "auto" (CUDA when available).
+    random_state : int, RandomState or None, default=None
+        Seeds weight initialisation, dropout, shuffling and the validation split.
+    verbose : int, default=0
+        0 silent, 1 a progress bar over epochs with the training and validation loss,
+        2 skorch's per-epoch table."""
+
+ATTRIBUTES = """\
+net_ : skorch.NeuralNet
+        The trained skorch net; ``net_.module_`` is the torch module.
+    family_ : sklearn_dl.families.Family
+        The distribution family of the head.
+    history_ : skorch.History
+        Per-epoch ``train_loss`` (and ``valid_loss`` with a validation split).
+    n_iter_ : int
+        Epochs run in total (adds up over warm starts and ``partial_fit``).
+    n_epochs_ : int
+        The same as ``n_iter_``.
+    best_epoch_ : int
+        Epoch (1-based) with the lowest validation (else training) loss.
+    loss_curve_ : list of float
+        Training loss (NLL per sample) per epoch, as in ``MLPRegressor``.
+    validation_scores_ : list of float or None
+        Minus the validation NLL per epoch (larger is better), when a validation split
+        exists.
+    best_validation_score_ : float or None
+    best_loss_ : float
+        Smallest training loss.
+    null_loss_ : float
+        Training NLL of the marginal model (the best constant prediction) the network
+        started from.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when X had string column names."""
+
+TRAINING_NOTES = """\
+Training.  Fitting either completes or leaves the estimator as it was.  If the loss
+    diverges (non-finite, or far above the starting point's), or the fit is interrupted
+    (Ctrl-C), training stops and the model keeps the best weights seen, with a
+    :class:`~sklearn_dl.DivergenceWarning` ("lower the learning rate") or a
+    :class:`~sklearn_dl.FitInterruptedWarning`; make the former an error with
+    ``warnings.simplefilter("error", sklearn_dl.DivergenceWarning)``.  Reaching
+    ``max_epochs`` while the loss still improves gives a ``ConvergenceWarning``."""

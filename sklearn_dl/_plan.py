@@ -1,0 +1,91 @@
+"""The training plan: what ``"auto"`` means for batch size, epochs and early stopping.
+
+Defaults are the product: most users never set a training parameter, so the ``"auto"``
+values must train long enough on small data and stop at the right time on larger data.
+The rule, the same for every estimator (documented in ``docs/design.md`` and the
+estimators' docstrings):
+
+* **batch_size="auto"**: ``clip(n_train // 10, 16, 128)`` for tables; small data sets
+  get more (smaller) steps per epoch.  Images keep 128 (capped at the data size).
+* **early_stopping="auto"**: on when ``max_epochs="auto"`` and there are at least
+  :data:`MIN_EARLY_STOPPING` samples, holding out ``validation_fraction`` (default 0.1)
+  and restoring the weights of the best validation epoch; off below (too few rows to
+  spare), and off with an explicit ``max_epochs`` (which asks for that many epochs).
+* **max_epochs="auto"**: a budget in optimisation *steps*, not epochs:
+  enough epochs for :data:`STEP_BUDGET` steps, within ``[MIN_EPOCHS, MAX_EPOCHS]``.
+  With early stopping this is a ceiling that is rarely reached.
+* **patience="auto"**: enough epochs for :data:`PATIENCE_STEPS` steps, at least
+  :data:`MIN_PATIENCE` epochs.
+
+Explicit values always win and behave exactly as given.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+#: samples from which early stopping is on by default
+MIN_EARLY_STOPPING = 200
+#: optimisation steps of the default budget
+STEP_BUDGET = {"tabular": 10_000, "image": 3_000}
+MIN_EPOCHS = {"tabular": 100, "image": 10}
+MAX_EPOCHS = {"tabular": 2_000, "image": 100}
+#: optimisation steps without improvement before early stopping
+PATIENCE_STEPS = {"tabular": 1_000, "image": 300}
+MIN_PATIENCE = {"tabular": 10, "image": 5}
+DEFAULT_VALIDATION_FRACTION = 0.1
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Resolved training settings of one ``fit`` call."""
+
+    batch_size: int
+    max_epochs: int
+    early_stopping: bool
+    validation_fraction: float
+    patience: int
+
+
+def _auto(value):
+    return isinstance(value, str) and value == "auto"
+
+
+def resolve_plan(est, n_samples, partial=False):
+    """The :class:`Plan` for estimator ``est`` fitted on ``n_samples`` rows.
+
+    ``partial=True`` (``partial_fit``): one epoch, no validation split.
+    """
+    kind = est._input_kind()
+    if partial:
+        early, frac = False, 0.0
+    else:
+        early = est.early_stopping
+        if _auto(early):
+            # an explicit max_epochs asks for that many epochs: no early stopping then
+            early = (_auto(est.max_epochs) and n_samples >= MIN_EARLY_STOPPING
+                     and est.validation_fraction != 0)
+        frac = est.validation_fraction
+        if frac is None:
+            frac = DEFAULT_VALIDATION_FRACTION if early else 0.0
+    n_train = max(1, n_samples - math.ceil(frac * n_samples))
+
+    batch = est.batch_size
+    if _auto(batch):
+        batch = 128 if kind == "image" else min(128, max(16, n_train // 10))
+    batch = int(min(batch, n_train))
+    steps_per_epoch = math.ceil(n_train / batch)
+
+    epochs = est.max_epochs
+    if partial:
+        epochs = 1
+    elif _auto(epochs):
+        epochs = math.ceil(STEP_BUDGET[kind] / steps_per_epoch)
+        epochs = int(min(MAX_EPOCHS[kind], max(MIN_EPOCHS[kind], epochs)))
+
+    patience = est.patience
+    if _auto(patience):
+        patience = max(MIN_PATIENCE[kind], math.ceil(PATIENCE_STEPS[kind] / steps_per_epoch))
+    return Plan(batch_size=batch, max_epochs=int(epochs), early_stopping=bool(early),
+                validation_fraction=float(frac), patience=int(patience))

@@ -1,0 +1,176 @@
+"""The tabular input side: MLP (or a user module) body on in-memory tables.
+
+:class:`_TabularMixin` owns the MLP's parameters and everything that depends on inputs
+being a numeric table: validation, input standardisation, the body, datasets and the
+float64 prediction batches.  The image side (``_image_base.py``) plays the same role for
+CNNs, and the family side (``regression.py``, ``classification.py``) is shared.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import numbers
+import weakref
+
+import numpy as np
+import torch
+from sklearn.utils.validation import validate_data
+
+from . import _skorch
+from ._base import _check_number, weighted_mean_std
+from ._modules import Standardize
+from .bodies import get_activation, make_mlp
+from .bodies.custom import make_custom_body
+
+# module -> (version key, converted copy).  Weak keys: the cache dies with the module; kept
+# outside the estimator so predict leaves the estimator's __dict__ unchanged and pickles
+# carry no second copy of the weights.
+_CONVERTED = weakref.WeakKeyDictionary()
+
+_MLP_PARAMS = ("hidden_layer_sizes", "activation", "dropout", "batchnorm")
+
+
+def _converted_copy(module, dtype):
+    """A copy of ``module`` in ``dtype``, re-made only when its weights changed."""
+    tensors = list(module.parameters()) + list(module.buffers())
+    key = (dtype, tuple(t._version for t in tensors), tuple(t.data_ptr() for t in tensors))
+    cached = _CONVERTED.get(module)
+    if cached is None or cached[0] != key:
+        cached = (key, copy.deepcopy(module).to(dtype))
+        _CONVERTED[module] = cached
+    return cached[1]
+
+
+class _TabularMixin:
+    """Input side of the tabular estimators (mixed in before the family-side base).
+
+    The ``__init__`` here lists the parameters shared by the tabular estimators; the
+    public classes add their family's own (``family``, ``heteroscedastic``,
+    ``class_weight``).
+    """
+
+    # Tabular networks are tiny, so prediction runs a float64 copy of the trained module:
+    # float32 BLAS kernels differ with the batch size, and a prediction should not
+    # depend (even in the 7th digit) on which other rows were predicted with it.
+    _predict_dtype = torch.float64
+    _predict_batch_size = 4096
+
+    def __init__(
+        self,
+        *,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        dropout=0.0,
+        batchnorm=False,
+        architecture="mlp",
+        optimizer="adam",
+        lr=1e-3,
+        weight_decay=0.0,
+        l1=0.0,
+        batch_size="auto",
+        max_epochs="auto",
+        early_stopping="auto",
+        patience="auto",
+        validation_fraction=None,
+        standardize=True,
+        mc_samples=0,
+        warm_start=False,
+        callbacks=None,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.dropout = dropout
+        self.batchnorm = batchnorm
+        self.architecture = architecture
+        self.optimizer = optimizer
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.l1 = l1
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.early_stopping = early_stopping
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.standardize = standardize
+        self.mc_samples = mc_samples
+        self.warm_start = warm_start
+        self.callbacks = callbacks
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- parameters -----------------------------------------------------------------------
+    def _check_body_params(self):
+        """The MLP body's parameters, checked; returns the hidden layer sizes."""
+        if not isinstance(self.standardize, (bool, np.bool_)):
+            raise ValueError(f"standardize must be True or False for tabular inputs, got "
+                             f"{self.standardize!r}.")
+        if not (isinstance(self.architecture, str) and self.architecture == "mlp"):
+            if isinstance(self.architecture, str):
+                raise ValueError(f"architecture must be 'mlp', an nn.Module or a callable "
+                                 f"n_features -> nn.Module; got {self.architecture!r}.")
+            defaults = inspect.signature(type(self).__init__).parameters
+            changed = [p for p in _MLP_PARAMS if p in defaults
+                       and getattr(self, p) != defaults[p].default]
+            if changed:
+                raise ValueError(f"{changed} only apply to architecture='mlp', not to a "
+                                 "custom module; build them into your module instead.")
+            return None
+        sizes = self.hidden_layer_sizes
+        if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
+            sizes = (sizes,)
+        try:
+            sizes = tuple(sizes)
+        except TypeError:
+            raise TypeError(
+                f"hidden_layer_sizes must be a sequence of ints, got {sizes!r}.") from None
+        for s in sizes:
+            _check_number("each entry of hidden_layer_sizes", s, low=1, integer=True)
+        _check_number("dropout", self.dropout, low=0, high=1, high_open=True)
+        get_activation(self.activation)
+        return sizes
+
+    # -- inputs -----------------------------------------------------------------------------
+    def _validate_xy(self, X, y, reset=True):
+        y = self._check_y_kind(y)
+        X, y = validate_data(self, X, y, dtype=np.float32, reset=reset,
+                             multi_output=self._multi_output_target,
+                             y_numeric=self._numeric_target)
+        return X, self._check_y(y)
+
+    def _make_preprocess(self, X_train, w_train):
+        """The network's first layer, fitted on the training inputs, or None."""
+        if not self.standardize:
+            return None
+        # weighted, so that integer weights act like repeated samples
+        mean, scale = weighted_mean_std(X_train, w_train)
+        return Standardize(mean, scale)
+
+    def _make_body(self, X, body_params):
+        """Build the body for training inputs ``X``: ``(module, n_features)``."""
+        if body_params is None:  # a user module
+            return make_custom_body(self.architecture, (X.shape[1],), "module")
+        return make_mlp(X.shape[1], body_params, self.activation, self.dropout,
+                        self.batchnorm)
+
+    def _dataset(self, X, y, w, family):
+        # unit weights are no weights: nothing to index and multiply per batch
+        w = None if np.all(w == 1) else torch.as_tensor(w, dtype=torch.float32)
+        return _skorch.ArrayDataset(_skorch.as_float_tensor(X), family.target_tensor(y), w)
+
+    # -- prediction ------------------------------------------------------------------------
+    def _predict_module(self):
+        module = self.net_.module_
+        if self._predict_dtype != torch.float32:
+            module = _converted_copy(module, self._predict_dtype)
+        return module
+
+    def _predict_batches(self, X):
+        X = validate_data(self, X, dtype=np.float32, reset=False)
+        X = torch.as_tensor(X).to(device=self.net_.device, dtype=self._predict_dtype)
+        bs = self._predict_batch_size
+        return [X[i:i + bs] for i in range(0, len(X), bs)]

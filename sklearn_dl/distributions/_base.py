@@ -1,0 +1,183 @@
+"""The predictive-distribution surface shared by single networks and mixtures."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class PredictiveDistribution:
+    """A vectorised predictive distribution: one distribution per sample (and target).
+
+    This is what every ``predict_dist`` of the package returns.  The surface follows
+    :mod:`scipy.stats` frozen distributions, so code written for those keeps working:
+    ``mean()``, ``var()``, ``std()``, ``median()``, ``ppf(q)``, ``cdf(y)``, ``sf(y)``,
+    ``interval(confidence)``, ``logpdf(y)`` / ``logpmf(y)``, ``pdf(y)`` / ``pmf(y)``,
+    ``rvs(size, random_state)``; in addition ``log_likelihood(y)`` (one value per
+    sample, summed over targets, for any family), ``params``, ``family``, ``len()``
+    and row indexing (``dist[:10]``).
+
+    Two kinds exist: :class:`ParametricDistribution` (one network: the family's
+    distribution at the predicted parameters, with the frozen scipy object as
+    ``.scipy``) and :class:`MixtureDistribution` (deep ensembles, MC dropout: an equally
+    or explicitly weighted mixture of parametric ones).
+
+    For discrete families ``logpdf`` equals ``logpmf`` (a density with respect to the
+    counting measure), so metrics need not ask which one exists.
+    """
+
+    #: the family (``sklearn_dl.families.Family``) of the distribution (or components)
+    family = None
+    #: class labels for classification distributions, else None
+    classes = None
+
+    # -- to be provided by subclasses ----------------------------------------------------
+    @property
+    def params(self):
+        """Distribution parameters as a dict of numpy arrays."""
+        raise NotImplementedError
+
+    @property
+    def batch_shape(self):
+        """Shape of the batch of distributions: ``(n_samples,)`` or
+        ``(n_samples, n_targets)``."""
+        raise NotImplementedError
+
+    def mean(self):
+        """Mean of each distribution (class probabilities for classification)."""
+        raise NotImplementedError
+
+    def var(self):
+        """Variance of each distribution."""
+        raise NotImplementedError
+
+    def logpdf(self, y):
+        """Elementwise log density (log pmf for discrete families) of ``y``."""
+        raise NotImplementedError
+
+    def cdf(self, y):
+        """Elementwise cumulative distribution function at ``y``."""
+        raise NotImplementedError
+
+    def ppf(self, q):
+        """Elementwise quantile function (inverse cdf) at probability ``q``."""
+        raise NotImplementedError
+
+    def rvs(self, size=None, random_state=None):
+        """Random draws: shape ``batch_shape`` for ``size=None``, else
+        ``(size, *batch_shape)`` (``size`` an int or a tuple)."""
+        raise NotImplementedError
+
+    def _take(self, index):
+        raise NotImplementedError
+
+    # -- derived -------------------------------------------------------------------------
+    @property
+    def discrete(self):
+        """Whether the distribution is discrete."""
+        return bool(getattr(self.family, "discrete", False))
+
+    @property
+    def is_classification(self):
+        """Whether this is a distribution over class labels."""
+        return getattr(self.family, "task", None) == "classification"
+
+    def std(self):
+        """Standard deviation of each distribution."""
+        return np.sqrt(self.var())
+
+    def median(self):
+        """Median of each distribution."""
+        return self.ppf(0.5)
+
+    def sf(self, y):
+        """Survival function ``1 - cdf(y)``."""
+        return 1.0 - self.cdf(y)
+
+    def logpmf(self, y):
+        """Elementwise log probability mass (the same as :meth:`logpdf` here)."""
+        return self.logpdf(y)
+
+    def pdf(self, y):
+        """Elementwise density (pmf for discrete families)."""
+        return np.exp(self.logpdf(y))
+
+    def pmf(self, y):
+        """Elementwise probability mass (the same as :meth:`pdf` here)."""
+        return self.pdf(y)
+
+    def interval(self, confidence):
+        """Central interval holding ``confidence`` of the probability mass.
+
+        Parameters
+        ----------
+        confidence : float in (0, 1)
+
+        Returns
+        -------
+        lower, upper : ndarray, each of shape ``batch_shape``
+        """
+        if not 0.0 < float(confidence) < 1.0:
+            raise ValueError(f"confidence must be in (0, 1), got {confidence!r}.")
+        a = (1.0 - float(confidence)) / 2.0
+        return self.ppf(a), self.ppf(1.0 - a)
+
+    def log_likelihood(self, y):
+        """Log-likelihood of each sample's observation (summed over targets).
+
+        Parameters
+        ----------
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Observations; class labels for classification distributions.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        y = self._check_y(y)
+        logp = np.asarray(self.logpdf(y), dtype=np.float64)
+        return logp.reshape(len(logp), -1).sum(axis=1) if logp.ndim > 1 else logp
+
+    def _check_y(self, y):
+        """Observations as an array matching the batch (labels stay labels)."""
+        y = np.asarray(y)
+        n = self.batch_shape[0]
+        if len(y) != n:
+            raise ValueError(f"y has {len(y)} observations but the distribution describes "
+                             f"{n} samples.")
+        if not self.is_classification:
+            shape = self.batch_shape
+            if y.shape != shape and not (y.ndim == 2 and y.shape[1] == 1 and len(shape) == 1):
+                raise ValueError(f"y has shape {y.shape} but the distribution's batch shape "
+                                 f"is {shape}.")
+            y = y.reshape(shape)
+        return y
+
+    def _encode(self, y):
+        """Class labels -> indices 0..K-1 (classification distributions)."""
+        y = np.asarray(y)
+        if self.classes is None:
+            return y.astype(np.int64)
+        classes = np.asarray(self.classes)
+        idx = np.searchsorted(classes, y)
+        idx = np.clip(idx, 0, len(classes) - 1)
+        unknown = classes[idx] != y
+        if np.any(unknown):
+            raise ValueError(f"y contains labels the classifier does not know: "
+                             f"{np.unique(y[unknown])[:5].tolist()}; classes are "
+                             f"{classes.tolist()}.")
+        return idx
+
+    # -- container protocol --------------------------------------------------------------
+    def __len__(self):
+        return self.batch_shape[0]
+
+    def __getitem__(self, index):
+        if isinstance(index, tuple):
+            raise IndexError("Index a predictive distribution by rows only, e.g. dist[:10].")
+        if isinstance(index, (int, np.integer)):
+            index = slice(int(index), int(index) + 1 if index != -1 else None)
+        return self._take(index)
+
+    def __repr__(self):
+        fam = type(self.family).__name__ if self.family is not None else "?"
+        return f"{type(self).__name__}(family={fam}, batch_shape={self.batch_shape})"
