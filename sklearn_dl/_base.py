@@ -174,6 +174,9 @@ class _BaseNN(BaseEstimator):
         """``"tabular"`` or ``"image"``: which defaults the training plan uses."""
         return "tabular"
 
+    #: training rows on which the start and end losses are compared (never-improved check)
+    _check_rows = 2048
+
     # -- fit -------------------------------------------------------------------------------
     def fit(self, X, y, sample_weight=None):
         """Fit the network to ``(X, y)``.
@@ -267,7 +270,8 @@ class _BaseNN(BaseEstimator):
             outputs = _skorch.NetOutputs(family, shift, scale,
                                          n_classes=len(getattr(self, "classes_", ())) or None,
                                          squeeze=getattr(self, "_y_ndim", 2) == 1)
-            monitor = _skorch.TrainingMonitor(null_loss=null_loss, monitor=monitor_key)
+            monitor = _skorch.TrainingMonitor(null_loss=null_loss, monitor=monitor_key,
+                                              check_rows=self._check_rows)
             net = _skorch.make_net(
                 module, family,
                 train_data=train_data, valid_data=valid_data,
@@ -288,10 +292,10 @@ class _BaseNN(BaseEstimator):
 
         self.net_ = net
         self.family_ = family
-        self._after_training(net, monitor, plan, epochs_before, partial)
+        self._after_training(net, monitor, plan, epochs_before, partial, train_data)
         return self
 
-    def _after_training(self, net, monitor, plan, epochs_before, partial):
+    def _after_training(self, net, monitor, plan, epochs_before, partial, train_data):
         """Best weights, warnings and fitted attributes once skorch returned."""
         history = net.history
         if len(history) > epochs_before and "train_loss" not in history[-1]:
@@ -303,24 +307,26 @@ class _BaseNN(BaseEstimator):
         interrupted = reason is None and not early and n_run < planned
         message = None
         if reason is not None:
-            best = monitor.restore_best(net)
+            best = monitor.restore_best(net, train_data)
+            kept = ("the marginal model (the best constant prediction of y)" if best is None
+                    else f"the weights of epoch {best}")
             message = (DivergenceWarning, (
                 f"The loss diverged: lower the learning rate (lr={self.lr:g}). In "
                 f"{type(self).__name__}.fit {monitor.detail}; training stopped and the model "
-                f"keeps the weights of epoch {best}"
-                f"{' (the starting point: the marginal distribution of y)' if best == 0 else ''}"
-                ". Standardised inputs and a smaller network also help."))
+                f"keeps {kept}. Standardised inputs and a smaller network also help."))
         elif interrupted:
-            best = monitor.restore_best(net)
+            best = monitor.restore_best(net, train_data)
+            kept = ("the marginal model (the best constant prediction of y)" if best is None
+                    else f"the best weights so far (epoch {best}, by {monitor.monitor})")
             message = (FitInterruptedWarning, (
                 f"{type(self).__name__}.fit was interrupted after {n_run} of {planned} "
-                f"epoch(s); the model keeps the best weights so far (epoch {best}"
-                f"{', by ' + monitor.monitor if best else ', the starting point'})."))
+                f"epoch(s); the model keeps {kept}."))
         elif plan.early_stopping and not partial:
             monitor.restore_best(net)  # the best validation epoch, as early stopping means
-        best_train = min((row["train_loss"] for row in history[epochs_before:]),
-                         default=math.inf)
-        monitor.best_state = None  # the copy of the weights is not kept in pickles
+        start = getattr(monitor, "start_loss", math.nan)
+        final = (_skorch.dataset_loss(net, train_data, max_rows=self._check_rows)
+                 if message is None and not partial and math.isfinite(start) else math.nan)
+        monitor.best_state = monitor.start_state = None  # the copy of the weights is not kept in pickles
 
         self.history_ = history
         self.n_iter_ = self.n_epochs_ = len(history)
@@ -337,12 +343,13 @@ class _BaseNN(BaseEstimator):
         if message is None and not partial:
             null = monitor.null_loss
             tol = 1e-3 * max(1.0, abs(null))
-            if math.isfinite(null) and best_train > null - tol and n_run > 1:
+            if math.isfinite(final) and final > min(start, null) - tol and n_run > 1:
                 message = (DivergenceWarning, (
-                    f"{type(self).__name__}.fit never improved on its starting point (the "
-                    f"marginal distribution of y, training loss {null:.4g}; best "
-                    f"{best_train:.4g}): the learning rate (lr={self.lr:g}) may be too large "
-                    "or too small, or the inputs carry no information about y."))
+                    f"{type(self).__name__}.fit never improved on its starting point "
+                    f"(training loss {start:.4g} at the start, {final:.4g} at the end; the "
+                    f"marginal distribution of y has {null:.4g}): the learning rate "
+                    f"(lr={self.lr:g}) may be too large or too small, or the inputs carry "
+                    "no information about y."))
             elif not early and n_run >= planned and _still_improving(
                     history[epochs_before:], monitor.monitor, plan.patience):
                 message = (ConvergenceWarning, (
@@ -515,7 +522,8 @@ def _still_improving(rows, key, patience):
     epochs of ``rows``."""
     losses = np.array([row.get(key, row["train_loss"]) for row in rows], dtype=float)
     if len(losses) <= patience or not np.isfinite(losses).all():
-        return len(losses) > 1 and np.isfinite(losses).all() and losses[-1] < losses[0]
+        return (len(losses) > 1 and np.isfinite(losses).all()
+                and losses[-1] < losses[0] - 1e-4 * abs(losses[0]))
     before = losses[:-patience].min()
     return losses[-patience:].min() < before - 1e-4 * abs(before)
 

@@ -177,6 +177,8 @@ class _ImageMixin(_ImageInputMixin):
     def _input_kind(self):
         return "image"
 
+    _check_rows = 256  # images cost a real forward pass each
+
     def _fit_sample_weight(self, sample_weight, X, y):
         return super()._fit_sample_weight(sample_weight, np.empty((len(y), 0)), y)
 

@@ -143,6 +143,8 @@ class_weight
         self.verbose = verbose
         self.class_weight = class_weight
 
+    _check_rows = 32  # a pretrained backbone's forward pass is expensive
+
     def _check_body_params(self):
         self._check_layout()
         _check_number("dropout", self.dropout, low=0, high=1, high_open=True)
