@@ -9,6 +9,7 @@ from . import metrics
 from ._skorch import DivergenceError
 from .classification import CNNClassifier, NNClassifier
 from .features import PretrainedFeatureTransformer
+from .formula import FormulaModel, FormulaTransformer, glm
 from .transfer import TransferLearningClassifier
 from .regression import CNNRegressor, GaussianNLLRegressor, NNRegressor, PoissonNLLRegressor
 
@@ -24,5 +25,8 @@ __all__ = [
     "PretrainedFeatureTransformer",
     "TransferLearningClassifier",
     "DivergenceError",
+    "FormulaTransformer",
+    "FormulaModel",
+    "glm",
     "__version__",
 ]
