@@ -81,7 +81,8 @@ def test_stateful_transforms_reuse_the_training_state(train, new):
     head = train.iloc[:7]
     np.testing.assert_allclose(ft.transform(head), ft.fit_transform(train)[:7])
     refit = FormulaTransformer(formula).fit_transform(head)
-    spline = [i for i, c in enumerate(ft.get_feature_names_out()) if c.startswith(("bs", "poly"))]
+    spline = [i for i, c in enumerate(ft.get_feature_names_out())
+              if c.startswith(("bs", "poly"))]
     assert not np.allclose(refit[:, spline], ft.transform(head).to_numpy()[:, spline])
     # a factor keeps all its training columns when new data show one level only
     only_b = inside.assign(g="b")
@@ -129,7 +130,8 @@ def test_missing_and_infinite_values(train):
     ft = FormulaTransformer("~ np.log(x1)").fit(train)
     with np.errstate(divide="ignore"), pytest.raises(ValueError, match=r"np\.log\(x1\)"):
         ft.transform(train.head(2).assign(x1=[0.0, 1.0]))
-    passed = FormulaTransformer("~ x1 + x2", na_action="ignore").fit(train).transform(with_nan)
+    passed = FormulaTransformer("~ x1 + x2", na_action="ignore").fit(train)
+    passed = passed.transform(with_nan)
     assert np.isnan(passed[3, 0]) and np.isfinite(np.delete(passed, 3, axis=0)).all()
 
 
@@ -334,8 +336,8 @@ def test_glm_logistic_matches_statsmodels_logit(train):
     sm = pytest.importorskip("statsmodels.api")
     rng = np.random.RandomState(3)
     logit = -0.5 + 1.5 * train.x2 + train.g.map({"a": 0.0, "b": 1.0, "c": -1.0})
-    data = train.assign(outcome=np.where(rng.uniform(size=len(train)) < 1 / (1 + np.exp(-logit)),
-                                         "yes", "no"))
+    yes = rng.uniform(size=len(train)) < 1 / (1 + np.exp(-logit))
+    data = train.assign(outcome=np.where(yes, "yes", "no"))
     model = glm("outcome ~ x2 + C(g)", data, family="binomial", **_full_batch(len(data)))
     assert model.classes_.tolist() == ["no", "yes"]
     design = model.model_matrix(data)

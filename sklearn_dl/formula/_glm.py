@@ -1,4 +1,4 @@
-"""``glm(formula, data, family)``: R's ``glm`` as an sklearn_dl network with no hidden layer."""
+"""``glm(formula, data, family)``: R's ``glm`` as an sklearn_dl network, no hidden layer."""
 
 from __future__ import annotations
 

@@ -435,5 +435,6 @@ class FormulaModel(MetaEstimatorMixin, BaseEstimator):
         tags.classifier_tags = copy.deepcopy(inner.classifier_tags)
         tags.regressor_tags = copy.deepcopy(inner.regressor_tags)
         tags.target_tags = copy.deepcopy(inner.target_tags)
-        tags.input_tags.allow_nan = inner.input_tags.allow_nan and self.na_action == "ignore"
+        tags.input_tags.allow_nan = (inner.input_tags.allow_nan
+                                     and self.na_action == "ignore")
         return tags

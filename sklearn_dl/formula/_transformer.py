@@ -43,7 +43,7 @@ def _unseen_levels(spec, data):
     """``[(column, factor, unseen values, training levels)]`` for the categorical factors
     of ``spec`` that read one data column (enough to name the culprit in an error)."""
     found = []
-    factors = {str(factor): variables for factor, variables in spec.factor_variables.items()}
+    factors = {str(factor): names for factor, names in spec.factor_variables.items()}
     data_vars = spec.variables_by_source.get("data", set())
     for factor, (kind, state) in spec.encoder_state.items():
         levels = state.get("categories") if isinstance(state, dict) else None
@@ -204,6 +204,11 @@ class FormulaTransformer(TransformerMixin, BaseEstimator):
     scikit-learn's estimator checks feed).  The output is a float64 array; use
     ``set_output(transform="pandas")`` for a DataFrame with formulaic's column names
     (also available from :meth:`get_feature_names_out`).
+
+    ``bs(x)`` refuses values outside the training range by default (formulaic's
+    ``extrapolation="raise"``), which cross-validation folds easily produce; write
+    ``bs(x, df=4, extrapolation="clip")`` (or ``"extend"``), or use ``cr(x, df=4)``,
+    which continues linearly.
 
     Examples
     --------
