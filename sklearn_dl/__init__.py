@@ -9,6 +9,7 @@ from . import distributions, metrics
 from ._base import DivergenceWarning, FitInterruptedWarning
 from .classification import CNNClassifier, NNClassifier
 from .features import PretrainedFeatureTransformer
+from .formula import FormulaModel, FormulaTransformer, glm
 from .transfer import TransferLearningClassifier
 from .regression import CNNRegressor, GaussianNLLRegressor, NNRegressor, PoissonNLLRegressor
 
@@ -25,5 +26,8 @@ __all__ = [
     "TransferLearningClassifier",
     "DivergenceWarning",
     "FitInterruptedWarning",
+    "FormulaTransformer",
+    "FormulaModel",
+    "glm",
     "__version__",
 ]

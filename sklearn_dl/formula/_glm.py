@@ -1,0 +1,109 @@
+"""``glm(formula, data, family)``: R's ``glm`` as an sklearn_dl network, no hidden layer."""
+
+from __future__ import annotations
+
+from ..classification import NNClassifier
+from ..families import available_families, get_family
+from ..regression import NNRegressor
+from ._model import FormulaModel
+
+# R's names for the families sklearn_dl registers under their distributions' names;
+# used only when the name itself is not registered, so a family the registry gains
+# later (e.g. a real "binomial" with trials) takes precedence.
+R_FAMILY_NAMES = {"gaussian": "normal", "binomial": "bernoulli",
+                  "multinomial": "categorical"}
+
+
+def _resolve_family(family):
+    """``(argument for the estimator, Family instance)``; ValueError for unknown names."""
+    if isinstance(family, str):
+        family = family.lower()
+        if family not in available_families() and family in R_FAMILY_NAMES:
+            family = R_FAMILY_NAMES[family]
+    try:
+        return family, get_family(family)
+    except ValueError as error:
+        raise ValueError(f"glm: {error} R's names {sorted(R_FAMILY_NAMES)} are also "
+                         "accepted.") from None
+
+
+def glm(formula, data, family="normal", *, sample_weight=None, na_action="raise",
+        unseen="raise", context=None, **params):
+    """Fit a generalised linear model written as an R formula, like R's ``glm``.
+
+    ``glm("count ~ livebait + camper + persons + child", data=df, family="poisson")``
+    builds ``NNRegressor(family="poisson", hidden_layer_sizes=())`` -- a network with
+    no hidden layer, i.e. a GLM with the family's canonical link, fitted by maximum
+    likelihood with the estimator's optimizer -- wraps it in a :class:`FormulaModel`,
+    fits it on ``data`` and returns it.  Classification families (``"bernoulli"``,
+    ``"categorical"``, R's ``"binomial"``) build an :class:`~sklearn_dl.NNClassifier`
+    (logistic / softmax regression); the response may then be a factor column.
+
+    Parameters
+    ----------
+    formula : str
+        ``"response ~ terms"`` in formulaic's syntax (see :class:`FormulaModel`).
+    data : DataFrame
+        Holds the response and every variable of the formula.
+    family : str or Family, default="normal"
+        A registered family (:func:`sklearn_dl.families.available_families`), a
+        :class:`~sklearn_dl.families.Family` instance, or one of R's names
+        ``"gaussian"``, ``"binomial"`` (a 0/1 or two-level response; R's
+        ``cbind(successes, failures)`` is not supported), ``"multinomial"``.  With
+        ``"categorical"`` and only two classes the classifier uses the equivalent
+        Bernoulli head.
+    sample_weight : array-like of shape (n_samples,), str or None, default=None
+        Case weights (R's ``weights``), or the name of a column of ``data``.
+    na_action, unseen, context
+        As in :class:`FormulaModel`.
+    **params : dict
+        Parameters of the estimator (``lr``, ``max_epochs``, ``batch_size``,
+        ``weight_decay``, ``random_state``...).  ``hidden_layer_sizes`` defaults to
+        ``()``; giving hidden layers keeps the formula and family but makes the model
+        a neural network instead of a GLM.
+
+    Returns
+    -------
+    model : FormulaModel
+        Fitted; ``model.estimator_`` is the network, ``model.predict(newdata)``,
+        ``model.predict_dist(newdata)`` etc. re-apply the formula to new data.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> import sklearn_dl
+    >>> rng = np.random.RandomState(0)
+    >>> df = pd.DataFrame({"x": rng.normal(size=300), "g": rng.choice(["a", "b"], 300)})
+    >>> df["count"] = rng.poisson(np.exp(0.5 + 0.8 * df["x"] - 0.5 * (df["g"] == "b")))
+    >>> model = sklearn_dl.glm("count ~ x + C(g)", df, family="poisson", lr=0.05,
+    ...                        max_epochs=100, random_state=0)
+    >>> model.design_columns_.tolist()
+    ['x', 'C(g)[T.b]']
+    >>> model.predict_dist(df.head(3)).mean().shape
+    (3,)
+    """
+    family_arg, family_obj = _resolve_family(family)
+    params.setdefault("hidden_layer_sizes", ())
+    classify = family_obj.task == "classification"
+    if classify:
+        # NNClassifier picks Bernoulli or Categorical from the classes; pass the family
+        # only if the classifier grows a family parameter.
+        if "family" in NNClassifier().get_params():
+            params["family"] = family_arg
+        estimator = NNClassifier(**params)
+    else:
+        estimator = NNRegressor(family=family_arg, **params)
+    if isinstance(sample_weight, str):
+        if sample_weight not in getattr(data, "columns", ()):
+            raise ValueError(f"glm: sample_weight={sample_weight!r} is not a column of "
+                             "data.")
+        sample_weight = data[sample_weight].to_numpy()
+    fit_params = {} if sample_weight is None else {"sample_weight": sample_weight}
+    model = FormulaModel(formula, estimator, na_action=na_action, unseen=unseen,
+                         context=context).fit(data, **fit_params)
+    if classify and family_obj.name == "bernoulli" and len(model.classes_) != 2:
+        raise ValueError(
+            f"glm: family={family!r} needs a response with two classes, but it has "
+            f"{len(model.classes_)}: {list(model.classes_)}; use family='categorical'.")
+    return model

@@ -1,0 +1,440 @@
+"""FormulaModel: ``y ~ x1 + C(g)`` plus any estimator, fitted on one DataFrame."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pandas as pd
+from formulaic.model_matrix import ModelMatrices
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
+from sklearn.utils import get_tags
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted
+
+from ._transformer import FormulaTransformer, _check_options, materialize
+
+
+def _estimator_has(attr):
+    """For ``available_if``: the fitted (else the unfitted) inner estimator has ``attr``."""
+
+    def check(self):
+        estimator = self.estimator_ if hasattr(self, "estimator_") else self.estimator
+        getattr(estimator, attr)  # AttributeError hides the method, as in Pipeline
+        return True
+
+    return check
+
+
+class FormulaModel(MetaEstimatorMixin, BaseEstimator):
+    """Fit any estimator with an R-style formula: ``FormulaModel("y ~ x1 + C(g)", est)``.
+
+    :meth:`fit` takes one DataFrame: the left-hand side of the formula gives ``y``, the
+    right-hand side is turned into a design matrix by a :class:`FormulaTransformer`
+    (factor levels and stateful transforms are learned here), and a clone of
+    ``estimator`` is fitted to that design (as a DataFrame, so the estimator's
+    ``feature_names_in_`` are the design's column names).  Every prediction method
+    re-applies the fitted formula to new data, which need not contain the response,
+    as R's ``predict(fit, newdata)``.  The estimator's ``predict``, ``predict_proba``,
+    ``predict_log_proba``, ``decision_function``, ``predict_dist``,
+    ``predict_interval``, ``score`` and the R-style ``summary``, ``log_likelihood``,
+    ``aic``, ``bic`` are offered exactly when the estimator has them.
+
+    For a GLM written as a formula see :func:`sklearn_dl.glm`.
+
+    Parameters
+    ----------
+    formula : str
+        ``"response ~ terms"``, in formulaic's syntax (see :class:`FormulaTransformer`).
+        The response is either column name(s) of the data, taken as they are (numbers,
+        or labels for a classifier, e.g. ``"species ~ ."``; ``"y1 + y2 ~ x"`` gives a
+        2-D target), or a numeric expression such as ``"np.log(y) ~ x"`` or
+        ``"I(count / exposure) ~ x"``.  A formula without a response (``"~ x1 + x2"``)
+        takes ``y`` from the ``y`` argument of :meth:`fit`, as scikit-learn does.
+        R's ``cbind(successes, failures)`` response is not supported.
+    estimator : estimator object
+        Any scikit-learn compatible estimator (an sklearn_dl network, a scikit-learn
+        model...); it is cloned in :meth:`fit`.  The formula's intercept column is
+        always dropped: the estimator brings its own (the network's bias).
+    na_action : {"raise", "ignore"}, default="raise"
+        Missing values in the variables the formula uses (response included):
+        ``"raise"`` a clear ``ValueError``, ``"ignore"`` pass them on.  To drop
+        incomplete rows as R's ``na.omit`` does, use ``data.dropna(subset=[...])``.
+    unseen : {"raise", "zeros"}, default="raise"
+        Factor levels at prediction time that were not in the training data; see
+        :class:`FormulaTransformer`.
+    context : dict or None, default=None
+        Extra names the formula may use (functions, constants).
+
+    Attributes
+    ----------
+    estimator_ : estimator object
+        The fitted clone of ``estimator``.
+    formula_ : FormulaTransformer
+        The fitted right-hand side (``"~ 1 + x1 + C(g)"``, with ``.`` expanded).
+    response_ : list of str or None
+        The left-hand-side term(s); None when ``y`` was passed to :meth:`fit`.
+    design_columns_ : ndarray of str
+        Columns of the design matrix the estimator was fitted on (formulaic's names,
+        e.g. ``C(g)[T.b]``), equal to ``estimator_.feature_names_in_``.
+    feature_names_in_ : ndarray of str
+        Columns of the training DataFrame (predictions need only those the formula
+        uses).
+    n_features_in_ : int
+        Number of columns of the training data.
+    classes_ : ndarray
+        The classifier's classes (only for a classifier).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from sklearn_dl import FormulaModel
+    >>> rng = np.random.RandomState(0)
+    >>> df = pd.DataFrame({"x": rng.uniform(1, 5, 50), "g": rng.choice(["a", "b"], 50)})
+    >>> df["y"] = 2 * np.log(df["x"]) + (df["g"] == "b") + rng.normal(0, 0.1, 50)
+    >>> model = FormulaModel("y ~ np.log(x) + C(g)", LinearRegression()).fit(df)
+    >>> model.design_columns_.tolist()
+    ['np.log(x)', 'C(g)[T.b]']
+    >>> model.predict(pd.DataFrame({"x": [np.e], "g": ["b"]})).round(1)
+    array([3.])
+    """
+
+    def __init__(self, formula, estimator, *, na_action="raise", unseen="raise",
+                 context=None):
+        self.formula = formula
+        self.estimator = estimator
+        self.na_action = na_action
+        self.unseen = unseen
+        self.context = context
+
+    @property
+    def _name(self):
+        return type(self).__name__
+
+    # -- fit ---------------------------------------------------------------------------
+    def fit(self, X, y=None, **fit_params):
+        """Evaluate the formula on the data and fit the estimator to its design matrix.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            The data: the response and the variables of the formula (arrays are read
+            as columns ``x0 ... x{p-1}``).
+        y : array-like or None, default=None
+            The target, only for a formula without a left-hand side.
+        **fit_params : dict
+            Passed to the estimator's ``fit``, e.g. ``sample_weight``.
+
+        Returns
+        -------
+        self : FormulaModel
+        """
+        _check_options(self._name, self.formula, self.na_action, self.unseen, self.context)
+        if not hasattr(self.estimator, "fit"):
+            raise TypeError(f"{self._name}: estimator must be a scikit-learn estimator "
+                            f"with a fit method, got {self.estimator!r}.")
+        rhs_step = FormulaTransformer(self.formula, intercept=False,
+                                      na_action=self.na_action, unseen=self.unseen,
+                                      context=self.context)
+        data = rhs_step._as_frame(X, reset=True)
+        matrix = materialize(self._name, self.formula, data, na_action=self.na_action,
+                             unseen=self.unseen, context=self.context)
+        lhs = None
+        if isinstance(matrix, ModelMatrices):
+            if "lhs" not in matrix or isinstance(matrix.rhs, ModelMatrices):
+                raise ValueError(f"{self._name}: formula={self.formula!r} has several "
+                                 "right-hand parts; use one, as in 'y ~ x1 + C(g)'.")
+            lhs, matrix = matrix.lhs, matrix.rhs
+        design = rhs_step._fit_matrix(data, matrix)
+        # The fitted step holds the right-hand side only (with "." expanded), so it can
+        # be refitted or used on its own; predictions never need the response.
+        rhs_step.formula = f"~ {matrix.model_spec.formula}"
+
+        if lhs is not None:
+            if y is not None:
+                raise ValueError(
+                    f"{self._name}: formula={self.formula!r} names the response, so y "
+                    "must not be passed as well; drop y or the left-hand side.")
+            self._lhs_spec = lhs.model_spec
+            self.response_ = [str(term) for term in lhs.model_spec.formula]
+            y = self._response(data, lhs)
+        else:
+            self._lhs_spec = None
+            self.response_ = None
+        design = pd.DataFrame(design, columns=rhs_step._columns, index=data.index)
+        self.estimator_ = clone(self.estimator).fit(design, y, **fit_params)
+        self.formula_ = rhs_step
+        self.design_columns_ = np.asarray(rhs_step._columns, dtype=object)
+        self.n_features_in_ = rhs_step.n_features_in_
+        if hasattr(rhs_step, "feature_names_in_"):
+            self.feature_names_in_ = rhs_step.feature_names_in_
+        return self
+
+    def _response(self, data, lhs_matrix=None):
+        """The target from the left-hand side: raw columns, or formulaic's numbers."""
+        spec = self._lhs_spec
+        terms = [str(term) for term in spec.formula]
+        if all(term in data.columns for term in terms):
+            y = data[terms[0]] if len(terms) == 1 else data[terms]
+            if self.na_action == "raise" and bool(np.any(pd.isna(y))):
+                raise ValueError(f"{self._name}: the response {terms} has missing "
+                                 "values.")
+            return y.to_numpy()
+        kinds = [getattr(kind, "value", kind) for kind, _ in spec.encoder_state.values()]
+        if "categorical" in kinds:
+            raise ValueError(f"{self._name}: a categorical response must be a plain "
+                             f"column name ('label ~ ...'), got {' + '.join(terms)!r}.")
+        if lhs_matrix is None:
+            lhs_matrix = materialize(self._name, spec, data, na_action=self.na_action,
+                                     unseen=self.unseen, context=self.context)
+        y = lhs_matrix.to_numpy(dtype=np.float64)
+        return y[:, 0] if y.shape[1] == 1 else y
+
+    # -- design matrices -------------------------------------------------------------------
+    def _design(self, X):
+        check_is_fitted(self, "estimator_")
+        frame = self.formula_._transform_frame(X)
+        return pd.DataFrame(frame.to_numpy(dtype=np.float64), columns=self.design_columns_,
+                            index=frame.index)
+
+    def _target(self, X, y):
+        if y is not None or self._lhs_spec is None:
+            return y
+        return self._response(self.formula_._as_frame(X, reset=False))
+
+    def model_matrix(self, X):
+        """The design matrix of (new) data, as R's ``model.matrix(fit, newdata)``.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        design : DataFrame of shape (n_samples, len(design_columns_))
+            What the estimator sees (without the intercept column).
+        """
+        return self._design(X)
+
+    @property
+    def classes_(self):
+        """Class labels of the fitted classifier."""
+        return self.estimator_.classes_
+
+    # -- delegated prediction methods ------------------------------------------------------
+    @available_if(_estimator_has("predict"))
+    def predict(self, X, **predict_params):
+        """The estimator's ``predict`` on the formula's design of ``X``.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            New data with the variables of the right-hand side.
+        **predict_params : dict
+            Passed on, e.g. ``return_std=True`` for sklearn_dl regressors.
+
+        Returns
+        -------
+        y_pred : ndarray
+        """
+        design = self._design(X)  # checks fittedness first
+        return self.estimator_.predict(design, **predict_params)
+
+    @available_if(_estimator_has("predict_proba"))
+    def predict_proba(self, X):
+        """The estimator's class probabilities for ``X``.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        design = self._design(X)  # checks fittedness first
+        return self.estimator_.predict_proba(design)
+
+    @available_if(_estimator_has("predict_log_proba"))
+    def predict_log_proba(self, X):
+        """The estimator's log class probabilities for ``X``.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        design = self._design(X)  # checks fittedness first
+        return self.estimator_.predict_log_proba(design)
+
+    @available_if(_estimator_has("decision_function"))
+    def decision_function(self, X):
+        """The estimator's decision function for ``X``.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray
+        """
+        design = self._design(X)  # checks fittedness first
+        return self.estimator_.decision_function(design)
+
+    @available_if(_estimator_has("predict_dist"))
+    def predict_dist(self, X):
+        """The estimator's predictive distribution (a frozen scipy object) for ``X``.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        dist : scipy.stats frozen distribution, vectorised over samples
+        """
+        design = self._design(X)  # checks fittedness first
+        return self.estimator_.predict_dist(design)
+
+    @available_if(_estimator_has("predict_interval"))
+    def predict_interval(self, X, **kwargs):
+        """The estimator's predictive interval for ``X``.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+        **kwargs : dict
+            Passed on, e.g. ``alpha=0.1``.
+
+        Returns
+        -------
+        interval : ndarray of shape (n_samples, 2)
+        """
+        design = self._design(X)  # checks fittedness first
+        return self.estimator_.predict_interval(design, **kwargs)
+
+    @available_if(_estimator_has("score"))
+    def score(self, X, y=None, sample_weight=None):
+        """The estimator's ``score`` on new data, ``y`` from the left-hand side.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+        y : array-like or None, default=None
+            Only for a formula without a response; otherwise the response is
+            evaluated on ``X``.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+            E.g. R^2 for regressors, accuracy for classifiers.
+        """
+        y = self._target(X, y)
+        kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
+        design = self._design(X)  # checks fittedness first
+        return self.estimator_.score(design, y, **kwargs)
+
+    # -- delegated R-style statistics ------------------------------------------------------
+    def _statistic(self, name, X, y, kwargs):
+        check_is_fitted(self, "estimator_")
+        method = getattr(self.estimator_, name)
+        if X is None:  # R's logLik(fit), AIC(fit), summary(fit): the fitted model
+            if y is not None:
+                raise ValueError(f"{self._name}.{name}: y was given without X.")
+            return method(**kwargs)
+        design = self._design(X)
+        y = self._target(X, y)
+        return method(design, **kwargs) if y is None else method(design, y, **kwargs)
+
+    @available_if(_estimator_has("summary"))
+    def summary(self, X=None, y=None, **kwargs):
+        """The estimator's ``summary``; coefficients are named by the design columns.
+
+        Parameters
+        ----------
+        X : DataFrame or None, default=None
+            Data to evaluate on, passed through the formula; None for the fit itself.
+        y : array-like or None, default=None
+            Only for a formula without a response.
+        **kwargs : dict
+            Passed on.
+
+        Returns
+        -------
+        summary : object
+            Whatever the estimator's ``summary`` returns.
+        """
+        return self._statistic("summary", X, y, kwargs)
+
+    @available_if(_estimator_has("log_likelihood"))
+    def log_likelihood(self, X=None, y=None, **kwargs):
+        """The estimator's log-likelihood (R's ``logLik``), on the fit or on new data.
+
+        Parameters
+        ----------
+        X : DataFrame or None, default=None
+        y : array-like or None, default=None
+            Only for a formula without a response.
+        **kwargs : dict
+            Passed on.
+
+        Returns
+        -------
+        log_likelihood : float
+        """
+        return self._statistic("log_likelihood", X, y, kwargs)
+
+    @available_if(_estimator_has("aic"))
+    def aic(self, X=None, y=None, **kwargs):
+        """The estimator's Akaike information criterion (R's ``AIC``).
+
+        Parameters
+        ----------
+        X : DataFrame or None, default=None
+        y : array-like or None, default=None
+            Only for a formula without a response.
+        **kwargs : dict
+            Passed on.
+
+        Returns
+        -------
+        aic : float
+        """
+        return self._statistic("aic", X, y, kwargs)
+
+    @available_if(_estimator_has("bic"))
+    def bic(self, X=None, y=None, **kwargs):
+        """The estimator's Bayesian information criterion (R's ``BIC``).
+
+        Parameters
+        ----------
+        X : DataFrame or None, default=None
+        y : array-like or None, default=None
+            Only for a formula without a response.
+        **kwargs : dict
+            Passed on.
+
+        Returns
+        -------
+        bic : float
+        """
+        return self._statistic("bic", X, y, kwargs)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        inner = get_tags(self.estimator)
+        # a FormulaModel is whatever its estimator is (classifier, regressor...)
+        tags.estimator_type = inner.estimator_type
+        tags.classifier_tags = copy.deepcopy(inner.classifier_tags)
+        tags.regressor_tags = copy.deepcopy(inner.regressor_tags)
+        tags.target_tags = copy.deepcopy(inner.target_tags)
+        tags.input_tags.allow_nan = (inner.input_tags.allow_nan
+                                     and self.na_action == "ignore")
+        return tags
