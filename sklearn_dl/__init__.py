@@ -8,6 +8,7 @@ is trained by its negative log-likelihood.
 from . import distributions, metrics
 from ._base import DivergenceWarning, FitInterruptedWarning
 from .classification import CNNClassifier, NNClassifier
+from .ensemble import DeepEnsembleClassifier, DeepEnsembleRegressor
 from .features import PretrainedFeatureTransformer
 from .formula import FormulaModel, FormulaTransformer, glm
 from .transfer import TransferLearningClassifier
@@ -24,6 +25,8 @@ __all__ = [
     "CNNRegressor",
     "PretrainedFeatureTransformer",
     "TransferLearningClassifier",
+    "DeepEnsembleRegressor",
+    "DeepEnsembleClassifier",
     "DivergenceWarning",
     "FitInterruptedWarning",
     "FormulaTransformer",

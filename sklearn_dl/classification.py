@@ -12,6 +12,7 @@ from . import _docstrings as _doc
 from ._base import _BaseNN
 from ._image_base import _ImageMixin
 from ._tabular import _TabularMixin
+from .distributions import decompose_uncertainty
 from .families import Bernoulli, Categorical
 
 
@@ -142,6 +143,27 @@ class _NNClassifierBase(ClassifierMixin, _BaseNN):
         """
         proba = self.predict_proba(X)  # checks fittedness before classes_ is read
         return self.classes_[np.argmax(proba, axis=1)]
+
+    def predict_uncertainty(self, X, mc_samples=None, random_state=None):
+        """Aleatoric and epistemic parts of the predictive uncertainty per sample.
+
+        A single network has epistemic uncertainty only through MC dropout
+        (``mc_samples > 0``); otherwise that part is zero.
+
+        Parameters
+        ----------
+        X : array-like
+        mc_samples : int, default=None
+            MC dropout passes (None: the estimator's ``mc_samples``).
+        random_state : int or None, default=None
+            Seed of the dropout masks.
+
+        Returns
+        -------
+        Bunch
+            See :func:`sklearn_dl.distributions.decompose_uncertainty`.
+        """
+        return decompose_uncertainty(self._predictive(X, mc_samples, random_state))
 
     def predict_dist(self, X, mc_samples=None, random_state=None):
         """The predictive distribution over the class labels for each row of ``X``.

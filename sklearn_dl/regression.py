@@ -10,6 +10,7 @@ from . import _docstrings as _doc
 from ._base import _BaseNN, _check_number, weighted_mean_std
 from ._image_base import _ImageMixin
 from ._tabular import _TabularMixin
+from .distributions import decompose_uncertainty
 from .families import Normal, Poisson, get_family
 from .families._support import get_support
 
@@ -152,6 +153,27 @@ class _DistributionalRegressor(RegressorMixin, _BaseNN):
             ``MixtureDistribution``.
         """
         return self._predictive(X, mc_samples=mc_samples, random_state=random_state)
+
+    def predict_uncertainty(self, X, mc_samples=None, random_state=None):
+        """Aleatoric and epistemic parts of the predictive uncertainty per sample.
+
+        A single network has epistemic uncertainty only through MC dropout
+        (``mc_samples > 0``); otherwise that part is zero.
+
+        Parameters
+        ----------
+        X : array-like
+        mc_samples : int, default=None
+            MC dropout passes (None: the estimator's ``mc_samples``).
+        random_state : int or None, default=None
+            Seed of the dropout masks.
+
+        Returns
+        -------
+        Bunch
+            See :func:`sklearn_dl.distributions.decompose_uncertainty`.
+        """
+        return decompose_uncertainty(self._predictive(X, mc_samples, random_state))
 
     def predict_interval(self, X, alpha=0.1):
         """Central ``1 - alpha`` predictive interval.

@@ -5,8 +5,11 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from torch import nn
 
+import sklearn_dl
 from sklearn_dl import (
     CNNClassifier,
+    DeepEnsembleClassifier,
+    DeepEnsembleRegressor,
     CNNRegressor,
     GaussianNLLRegressor,
     NNClassifier,
@@ -74,6 +77,8 @@ def _estimators():
         RowsAsImagesTransferLearningClassifier(
             "resnet18", weights=None, input_size=8, trainable_blocks=1, head_epochs=1,
             lr=0.01, max_epochs=2),
+        DeepEnsembleRegressor(GaussianNLLRegressor(**FAST), n_estimators=2, random_state=0),
+        DeepEnsembleClassifier(NNClassifier(**FAST), n_estimators=2, random_state=0),
     ]
 
 
@@ -96,6 +101,9 @@ def _expected_failed_checks(estimator):
         for check in ["check_classifiers_train", "check_classifiers_train(readonly_memmap=True)",
                       "check_classifiers_train(readonly_memmap=True,X_dtype=float32)"]:
             failed[check] = "tabular check data are not images"
+    if isinstance(estimator, (DeepEnsembleRegressor, DeepEnsembleClassifier)):
+        failed["check_sample_weight_equivalence_on_dense_data"] = (
+            "members train in float32 minibatches")
     if isinstance(estimator, PoissonNLLRegressor):
         # The check's multi-output target has negative values, which are not counts.
         failed["check_regressor_multioutput"] = "negative targets are not counts"
@@ -105,3 +113,15 @@ def _expected_failed_checks(estimator):
 @parametrize_with_checks(_estimators(), expected_failed_checks=_expected_failed_checks)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+def test_every_public_estimator_is_checked():
+    # a new public estimator must join the list above (formula estimators are checked
+    # in test_formula.py)
+    from sklearn.base import BaseEstimator
+
+    checked = {cls for e in _estimators() for cls in type(e).__mro__}
+    elsewhere = {sklearn_dl.FormulaModel, sklearn_dl.FormulaTransformer}
+    public = {getattr(sklearn_dl, n) for n in sklearn_dl.__all__}
+    public = {c for c in public if isinstance(c, type) and issubclass(c, BaseEstimator)}
+    assert public - elsewhere <= checked, public - elsewhere - checked

@@ -11,5 +11,7 @@
 from ._base import PredictiveDistribution
 from ._mixture import MixtureDistribution
 from ._parametric import ParametricDistribution
+from ._uncertainty import decompose_uncertainty
 
-__all__ = ["PredictiveDistribution", "ParametricDistribution", "MixtureDistribution"]
+__all__ = ["PredictiveDistribution", "ParametricDistribution", "MixtureDistribution",
+           "decompose_uncertainty"]

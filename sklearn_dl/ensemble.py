@@ -1,0 +1,317 @@
+"""Deep ensembles: several networks from different random starts, one mixture prediction.
+
+Lakshminarayanan et al. (2017): train the same network ``n_estimators`` times from
+different seeds (initialisation, shuffling, validation split, dropout), and predict the
+equally weighted mixture of the members' predictive distributions.  Members are any
+sklearn_dl estimators (tabular, CNN, transfer learning) or anything with
+``predict_dist``; MC dropout members contribute all their dropout passes.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    RegressorMixin,
+    clone,
+)
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from ._base import _check_number
+from .distributions import MixtureDistribution, decompose_uncertainty
+
+
+def _fit_member(member, X, y, sample_weight, threads):
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
+    if sample_weight is None:
+        return member.fit(X, y)
+    return member.fit(X, y, sample_weight=sample_weight)
+
+
+class _BaseDeepEnsemble(MetaEstimatorMixin, BaseEstimator):
+    """Shared logic of the deep ensembles: seeded clones, parallel fit, the mixture."""
+
+    def _default_estimator(self):
+        raise NotImplementedError
+
+    def _check(self):
+        _check_number("n_estimators", self.n_estimators, low=1, integer=True)
+        if self.n_jobs is not None:
+            _check_number("n_jobs", self.n_jobs, integer=True)
+            if self.n_jobs == 0:
+                raise ValueError("n_jobs must be a non-zero int or None, got 0.")
+        est = self._default_estimator() if self.estimator is None else self.estimator
+        if not hasattr(est, "predict_dist") or not hasattr(est, "fit"):
+            raise TypeError(f"estimator must be an sklearn_dl estimator (something with fit "
+                            f"and predict_dist); got {type(est).__name__}.")
+        return est
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit ``n_estimators`` seeded clones of ``estimator`` (in parallel with
+        ``n_jobs``).
+
+        Members differ only in their ``random_state`` (drawn from this ensemble's
+        ``random_state``), so each starts from other initial weights and sees other
+        batch orders, validation splits and dropout masks.  With ``n_jobs > 1`` the
+        members train in joblib worker processes, each limited to
+        ``cores // n_jobs`` torch threads, so the cores are never oversubscribed.
+
+        Parameters
+        ----------
+        X : array-like
+            Training inputs, as the member estimator accepts them.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Passed to every member.
+
+        Returns
+        -------
+        self : object
+        """
+        base = self._check()
+        rng = check_random_state(self.random_state)
+        seeds = rng.randint(0, 2**31 - 1, size=self.n_estimators)
+        members = [clone(base).set_params(random_state=int(s)) for s in seeds]
+        cores = os.cpu_count() or 1
+        n_jobs = 1 if self.n_jobs is None else self.n_jobs
+        if n_jobs < 0:  # joblib's convention: -1 = all cores
+            n_jobs = max(1, cores + 1 + n_jobs)
+        workers = min(len(members), n_jobs)
+        threads = max(1, cores // workers) if workers > 1 else None
+        fitted = Parallel(n_jobs=workers)(
+            delayed(_fit_member)(m, X, y, sample_weight, threads) for m in members)
+        self.estimators_ = list(fitted)
+        first = self.estimators_[0]
+        for attr in ("n_features_in_", "feature_names_in_", "classes_", "image_shape_"):
+            if hasattr(first, attr):
+                setattr(self, attr, getattr(first, attr))
+        return self
+
+    def predict_dist(self, X, mc_samples=None, random_state=None):
+        """The ensemble's predictive distribution: the equal-weight mixture of the
+        members' distributions.
+
+        Parameters
+        ----------
+        X : array-like
+            Inputs, as the members accept them.
+        mc_samples : int, default=None
+            MC dropout passes per member (None: each member's own ``mc_samples``).
+        random_state : int or None, default=None
+            Seed of the members' dropout masks (None: each member's own).
+
+        Returns
+        -------
+        dist : sklearn_dl.distributions.MixtureDistribution
+            Same surface as a single network's distribution (mean and variance by the
+            law of total variance, log-sum-exp densities, averaged cdfs, quantiles by
+            root search; averaged class probabilities for classifiers).
+        """
+        check_is_fitted(self, "estimators_")
+        dists = []
+        for member in self.estimators_:
+            if mc_samples is None and random_state is None:
+                dists.append(member.predict_dist(X))
+            else:
+                dists.append(member.predict_dist(X, mc_samples=mc_samples,
+                                                 random_state=random_state))
+        return MixtureDistribution(dists)
+
+    def predict_uncertainty(self, X):
+        """Aleatoric and epistemic parts of the predictive uncertainty per sample.
+
+        Parameters
+        ----------
+        X : array-like
+
+        Returns
+        -------
+        Bunch
+            Regressors: ``total``, ``aleatoric`` (mean of the members' variances) and
+            ``epistemic`` (variance of the members' means).  Classifiers: ``entropy``,
+            ``expected_entropy`` and ``mutual_information``.  See
+            :func:`sklearn_dl.distributions.decompose_uncertainty`.
+        """
+        return decompose_uncertainty(self.predict_dist(X))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        base = self.estimator if self.estimator is not None else self._default_estimator()
+        try:
+            inner = base.__sklearn_tags__()
+        except AttributeError:
+            return tags
+        tags.input_tags = inner.input_tags
+        tags.target_tags = inner.target_tags
+        return tags
+
+
+class DeepEnsembleRegressor(RegressorMixin, _BaseDeepEnsemble):
+    """Deep ensemble of distributional regressors.
+
+    Parameters
+    ----------
+    estimator : sklearn_dl regressor, default=None
+        The member; None means ``GaussianNLLRegressor()`` with its defaults.  Its
+        parameters are grid-searchable as ``estimator__<param>``.
+    n_estimators : int, default=5
+        Number of members (>= 1).
+    n_jobs : int or None, default=None
+        Members fitted in parallel (joblib processes); None or 1: one after another.
+    random_state : int, RandomState or None, default=None
+        Seeds of the members.
+
+    Attributes
+    ----------
+    estimators_ : list of fitted estimators
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        When the members saw string column names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_dl import DeepEnsembleRegressor, GaussianNLLRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.uniform(-2, 2, size=(200, 1))
+    >>> y = X[:, 0] ** 2 + rng.normal(scale=0.3, size=200)
+    >>> ens = DeepEnsembleRegressor(GaussianNLLRegressor(max_epochs=30), n_estimators=3,
+    ...                             random_state=0).fit(X, y)
+    >>> u = ens.predict_uncertainty(X[:2])
+    >>> sorted(u)
+    ['aleatoric', 'epistemic', 'total']
+    """
+
+    def __init__(self, estimator=None, *, n_estimators=5, n_jobs=None, random_state=None):
+        self.estimator = estimator
+        self.n_estimators = n_estimators
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    def _default_estimator(self):
+        from .regression import GaussianNLLRegressor
+
+        return GaussianNLLRegressor()
+
+    def predict(self, X, return_std=False):
+        """Mean of the mixture, and with ``return_std=True`` its sd.
+
+        Parameters
+        ----------
+        X : array-like
+        return_std : bool, default=False
+
+        Returns
+        -------
+        y_mean : ndarray
+        y_std : ndarray, only when ``return_std=True``
+            Total predictive sd (aleatoric and epistemic).
+        """
+        dist = self.predict_dist(X)
+        return (dist.mean(), dist.std()) if return_std else dist.mean()
+
+    def predict_interval(self, X, alpha=0.1):
+        """Central ``1 - alpha`` interval of the mixture.
+
+        Parameters
+        ----------
+        X : array-like
+        alpha : float in (0, 1), default=0.1
+
+        Returns
+        -------
+        interval : ndarray of shape (n_samples, 2) or (n_samples, n_targets, 2)
+        """
+        _check_number("alpha", alpha, low=0, high=1, low_open=True, high_open=True)
+        lower, upper = self.predict_dist(X).interval(1.0 - alpha)
+        return np.stack([lower, upper], axis=-1)
+
+
+class DeepEnsembleClassifier(ClassifierMixin, _BaseDeepEnsemble):
+    """Deep ensemble of classifiers: averaged class probabilities.
+
+    Parameters
+    ----------
+    estimator : sklearn_dl classifier, default=None
+        The member; None means ``NNClassifier()`` with its defaults.
+    n_estimators : int, default=5
+    n_jobs : int or None, default=None
+    random_state : int, RandomState or None, default=None
+
+    Attributes
+    ----------
+    estimators_ : list of fitted estimators
+    classes_ : ndarray of shape (n_classes,)
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> from sklearn_dl import DeepEnsembleClassifier, NNClassifier
+    >>> from sklearn_dl.datasets import load_banknote
+    >>> X, y = load_banknote(return_X_y=True)
+    >>> ens = DeepEnsembleClassifier(NNClassifier(max_epochs=5), n_estimators=2,
+    ...                              random_state=0).fit(X, y)
+    >>> ens.predict_proba(X[:2]).shape
+    (2, 2)
+    """
+
+    def __init__(self, estimator=None, *, n_estimators=5, n_jobs=None, random_state=None):
+        self.estimator = estimator
+        self.n_estimators = n_estimators
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    def _default_estimator(self):
+        from .classification import NNClassifier
+
+        return NNClassifier()
+
+    def predict_proba(self, X):
+        """Averaged class probabilities of the members.
+
+        Parameters
+        ----------
+        X : array-like
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        return self.predict_dist(X).mean()
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        """Most probable class under the averaged probabilities.
+
+        Parameters
+        ----------
+        X : array-like
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        proba = self.predict_proba(X)  # checks fittedness before classes_ is read
+        return self.classes_[np.argmax(proba, axis=1)]
