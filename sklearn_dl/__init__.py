@@ -6,6 +6,7 @@ is trained by its negative log-likelihood.
 """
 
 from . import distributions, metrics
+from .summary import anova
 from ._base import DivergenceWarning, FitInterruptedWarning
 from .classification import CNNClassifier, NNClassifier
 from .ensemble import DeepEnsembleClassifier, DeepEnsembleRegressor
@@ -32,5 +33,6 @@ __all__ = [
     "FormulaTransformer",
     "FormulaModel",
     "glm",
+    "anova",
     "__version__",
 ]

@@ -27,6 +27,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 from . import _skorch
 from ._modules import BodyHead
 from ._plan import resolve_plan
+from ._rstyle import _RStyleMixin
 from .distributions import MixtureDistribution, ParametricDistribution
 
 
@@ -98,7 +99,7 @@ def resolve_device(device):
     return str(device)
 
 
-class _BaseNN(BaseEstimator):
+class _BaseNN(_RStyleMixin, BaseEstimator):
     """Shared logic of all sklearn_dl network estimators (no parameters of its own).
 
     The family side implements ``_get_family(y)``, ``_check_y``, ``_prepare_target``
@@ -293,6 +294,8 @@ class _BaseNN(BaseEstimator):
         self.net_ = net
         self.family_ = family
         self._after_training(net, monitor, plan, epochs_before, partial, train_data)
+        order = train_idx if valid_idx is None else np.r_[train_idx, valid_idx]
+        self._fit_statistics([train_data, valid_data], w[order])
         return self
 
     def _after_training(self, net, monitor, plan, epochs_before, partial, train_data):

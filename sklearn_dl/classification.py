@@ -129,18 +129,25 @@ class _NNClassifierBase(ClassifierMixin, _BaseNN):
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 
-    def predict(self, X):
-        """Most probable class label for each sample.
+    def predict(self, X, type="response"):
+        """Most probable class label for each sample (or the linear predictor).
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+        type : {"response", "link"}, default="response"
+            "response": labels (scikit-learn's meaning; use ``predict_proba`` for R's
+            response probabilities); "link": the linear predictor, the logit of
+            ``classes_[1]`` for two classes, log-probabilities for more.
 
         Returns
         -------
         labels : ndarray of shape (n_samples,)
-            Elements of ``classes_``.
+            Elements of ``classes_`` (``type="link"``: the linear predictors).
         """
+        self._check_predict_type(type)
+        if type == "link":
+            return self._link_prediction(X)
         proba = self.predict_proba(X)  # checks fittedness before classes_ is read
         return self.classes_[np.argmax(proba, axis=1)]
 

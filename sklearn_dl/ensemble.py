@@ -24,6 +24,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import _check_number
+from ._rstyle import _RStyleMixin
 from .distributions import MixtureDistribution, decompose_uncertainty
 
 
@@ -37,7 +38,7 @@ def _fit_member(member, X, y, sample_weight, threads):
     return member.fit(X, y, sample_weight=sample_weight)
 
 
-class _BaseDeepEnsemble(MetaEstimatorMixin, BaseEstimator):
+class _BaseDeepEnsemble(_RStyleMixin, MetaEstimatorMixin, BaseEstimator):
     """Shared logic of the deep ensembles: seeded clones, parallel fit, the mixture."""
 
     def _default_estimator(self):
@@ -94,7 +95,47 @@ class _BaseDeepEnsemble(MetaEstimatorMixin, BaseEstimator):
         for attr in ("n_features_in_", "feature_names_in_", "classes_", "image_shape_"):
             if hasattr(first, attr):
                 setattr(self, attr, getattr(first, attr))
+        self.n_params_ = sum(getattr(m, "n_params_", 0) for m in self.estimators_)
+        self.n_obs_ = getattr(first, "n_obs_", None)
+        # the mixture's log-likelihood of the training data (R's logLik of the fit)
+        self.loglik_ = None
+        self.loglik_ = self.log_likelihood(X, y, sample_weight=sample_weight)
         return self
+
+    def deviance(self, X, y, sample_weight=None):
+        """Not defined for a mixture: use ``-2 * log_likelihood(X, y)``.
+
+        Parameters
+        ----------
+        X, y, sample_weight : ignored
+
+        Returns
+        -------
+        None
+
+        Raises
+        ------
+        ValueError
+            Always.
+        """
+        raise ValueError("A mixture has no deviance; use -2 * log_likelihood(X, y).")
+
+    def summary(self, X=None, y=None):
+        """A fit report listing the members (see ``GaussianNLLRegressor.summary``).
+
+        Parameters
+        ----------
+        X, y : ignored
+            For the same signature as the members' ``summary``.
+
+        Returns
+        -------
+        ModelSummary
+        """
+        from .summary import ensemble_summary
+
+        check_is_fitted(self, "estimators_")
+        return ensemble_summary(self)
 
     def predict_dist(self, X, mc_samples=None, random_state=None):
         """The ensemble's predictive distribution: the equal-weight mixture of the
@@ -202,13 +243,16 @@ class DeepEnsembleRegressor(RegressorMixin, _BaseDeepEnsemble):
 
         return GaussianNLLRegressor()
 
-    def predict(self, X, return_std=False):
+    def predict(self, X, return_std=False, type="response"):
         """Mean of the mixture, and with ``return_std=True`` its sd.
 
         Parameters
         ----------
         X : array-like
         return_std : bool, default=False
+        type : {"response"}, default="response"
+            A mixture has no single linear predictor: "link" is refused (ask a member,
+            ``estimators_[k].predict(X, type="link")``).
 
         Returns
         -------
@@ -216,6 +260,7 @@ class DeepEnsembleRegressor(RegressorMixin, _BaseDeepEnsemble):
         y_std : ndarray, only when ``return_std=True``
             Total predictive sd (aleatoric and epistemic).
         """
+        _refuse_link(type)
         dist = self.predict_dist(X)
         return (dist.mean(), dist.std()) if return_std else dist.mean()
 
@@ -302,16 +347,27 @@ class DeepEnsembleClassifier(ClassifierMixin, _BaseDeepEnsemble):
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 
-    def predict(self, X):
+    def predict(self, X, type="response"):
         """Most probable class under the averaged probabilities.
 
         Parameters
         ----------
         X : array-like
+        type : {"response"}, default="response"
+            "link" is refused, as for :class:`DeepEnsembleRegressor`.
 
         Returns
         -------
         labels : ndarray of shape (n_samples,)
         """
+        _refuse_link(type)
         proba = self.predict_proba(X)  # checks fittedness before classes_ is read
         return self.classes_[np.argmax(proba, axis=1)]
+
+
+def _refuse_link(type):
+    if type == "link":
+        raise ValueError("A mixture has no single linear predictor (type='link'); ask a "
+                         "member: estimators_[k].predict(X, type='link').")
+    if type != "response":
+        raise ValueError(f"type must be 'response' for an ensemble; got {type!r}.")

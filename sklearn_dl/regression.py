@@ -109,7 +109,7 @@ class _DistributionalRegressor(RegressorMixin, _BaseNN):
         """
         return self._atomic_fit(X, y, sample_weight, partial=True, classes=None)
 
-    def predict(self, X, return_std=False):
+    def predict(self, X, return_std=False, type="response"):
         """Mean of the predictive distribution, and with ``return_std=True`` its sd.
 
         Parameters
@@ -118,13 +118,24 @@ class _DistributionalRegressor(RegressorMixin, _BaseNN):
             Inputs (images for the image estimators).
         return_std : bool, default=False
             Also return the predictive standard deviation.
+        type : {"response", "link"}, default="response"
+            R's predict types: "response" is the mean of y (scikit-learn's meaning);
+            "link" the linear predictors of the family's parameters (the log rate for
+            Poisson; for the Normal, mean and log-sd stacked on a last axis), from one
+            deterministic pass.
 
         Returns
         -------
         y_mean : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            (``type="link"``: the linear predictors.)
         y_std : ndarray of the same shape
             Only when ``return_std=True``.
         """
+        self._check_predict_type(type)
+        if type == "link":
+            if return_std:
+                raise ValueError("return_std=True only applies to type='response'.")
+            return self._link_prediction(X)
         dist = self._predictive(X)
         if return_std:
             return dist.mean(), dist.std()

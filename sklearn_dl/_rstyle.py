@@ -1,0 +1,182 @@
+"""The R-style surface of every estimator: logLik, AIC/BIC, deviance, predict types,
+summary.  A mixin of ``_BaseNN``; the report itself lives in ``summary.py``."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from sklearn.utils.validation import check_is_fitted
+
+from . import _skorch
+
+PREDICT_TYPES = ("response", "link")
+
+
+class _RStyleMixin:
+    """``loglik_``, ``n_params_``, ``log_likelihood``, ``aic``, ``bic``, ``deviance``,
+    ``predict(type=...)`` support and ``summary`` for the network estimators."""
+
+    # -- at the end of fit ----------------------------------------------------------------
+    def _fit_statistics(self, datasets, weights):
+        """Training log-likelihood (in the target's units) and parameter counts."""
+        module = self.net_.module_
+        self.n_params_ = sum(p.numel() for p in module.parameters() if p.requires_grad)
+        self.n_params_frozen_ = sum(p.numel() for p in module.parameters()
+                                    if not p.requires_grad)
+        logp = np.concatenate([self._dataset_log_prob(d) for d in datasets if d is not None])
+        self.n_obs_ = int(len(logp))
+        self.loglik_ = float(np.dot(weights, logp))
+
+    def _dataset_log_prob(self, data):
+        """Per-row log-likelihood of a training dataset (user units), eval mode."""
+        module = self.net_.module_
+        module.eval()
+        family = self.family_
+        out = []
+        with torch.no_grad():
+            for X, (y, _) in _skorch.BatchIterator(data, batch_size=self.net_.batch_size):
+                raw = module(X.to(self.net_.device))
+                out.append(family.log_prob(raw.double(), y.to(raw.device).to(
+                    torch.float64 if y.is_floating_point() else y.dtype)).cpu().numpy())
+        logp = np.concatenate(out) if out else np.zeros(0)
+        shift, scale = self._target_scaling()
+        if scale is not None:  # density of y = density of the standardised y / scale
+            logp = logp - float(np.sum(np.log(scale)))
+        return logp
+
+    # -- R's accessors ------------------------------------------------------------------------
+    def log_likelihood(self, X=None, y=None, sample_weight=None):
+        """Log-likelihood (R's ``logLik``): of the training data, or of ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array-like, default=None
+            Inputs; None gives the training log-likelihood ``loglik_``.
+        y : array-like, default=None
+            Observations for ``X``.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the observations' log-likelihoods.
+
+        Returns
+        -------
+        float
+            ``sum_i w_i log p(y_i | x_i)``, which is ``-n`` times the mean NLL; continuous
+            targets give log densities, so the value depends on the unit of y.
+        """
+        check_is_fitted(self)
+        if X is None:
+            return self.loglik_
+        if y is None:
+            raise ValueError("log_likelihood(X, y) needs the observations y for X.")
+        logp = self.predict_dist(X).log_likelihood(y)
+        return float(np.sum(logp) if sample_weight is None else np.dot(sample_weight, logp))
+
+    def _n_obs(self, X):
+        return self.n_obs_ if X is None else len(self.predict_dist(X))
+
+    def aic(self, X=None, y=None):
+        """Akaike's information criterion ``2 k - 2 log L`` (R's ``AIC``).
+
+        ``k`` is the number of trainable parameters (``n_params_``).  For a network it
+        is only a rough guide (its parameters are neither identifiable nor all
+        "used"); compare models by held-out log-likelihood where you can.
+
+        Parameters
+        ----------
+        X, y : array-like, default=None
+            Data to evaluate on; None for the training data.
+
+        Returns
+        -------
+        float
+        """
+        return 2.0 * self.n_params_ - 2.0 * self.log_likelihood(X, y)
+
+    def bic(self, X=None, y=None):
+        """Schwarz's Bayesian information criterion ``k log n - 2 log L`` (R's ``BIC``).
+
+        Parameters
+        ----------
+        X, y : array-like, default=None
+            Data to evaluate on; None for the training data.
+
+        Returns
+        -------
+        float
+            A rough guide for networks, as :meth:`aic`.
+        """
+        n = self._n_obs(X)
+        return self.n_params_ * math.log(max(n, 1)) - 2.0 * self.log_likelihood(X, y)
+
+    def deviance(self, X, y, sample_weight=None):
+        """Deviance of ``(X, y)``: the sum of the family's unit deviances (R's
+        ``deviance``), where the family defines one.
+
+        Parameters
+        ----------
+        X : array-like
+        y : array-like
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        float
+
+        Raises
+        ------
+        ValueError
+            When the family has no deviance.
+        """
+        dist = self.predict_dist(X, mc_samples=0)
+        yy = dist._encode(y) if dist.is_classification else dist._check_y(y)
+        unit = self.family_.unit_deviance(dist.params, yy)
+        if unit is None:
+            raise ValueError(f"The {self.family_.name} family defines no deviance; use "
+                             "-2 * log_likelihood(X, y).")
+        unit = np.asarray(unit, dtype=np.float64)
+        unit = unit.reshape(len(unit), -1).sum(axis=1)
+        return float(np.sum(unit) if sample_weight is None else np.dot(sample_weight, unit))
+
+    def _check_predict_type(self, type):
+        if type not in PREDICT_TYPES:
+            raise ValueError(f"type must be one of {PREDICT_TYPES} (R's predict types); got "
+                             f"{type!r}.")
+
+    def _link_prediction(self, X):
+        """``predict(X, type="link")``: the linear predictors, one deterministic pass.
+
+        Single-parameter families give an array of the parameter's shape; others stack
+        their parameters' linear predictors on a last axis in ``param_names`` order (the
+        Normal: mean and log-sd)."""
+        dist = self.predict_dist(X, mc_samples=0)
+        links = self.family_.link(dict(dist.params))  # Bernoulli: logit of classes_[1]
+        values = [links[name] for name in self.family_.param_names if name in links]
+        return values[0] if len(values) == 1 else np.stack(values, axis=-1)
+
+    def summary(self, X=None, y=None):
+        """A fit report, as R's ``summary()``: body, family, data, training, fit.
+
+        Printing it shows the estimator, the body (layers, trainable and frozen
+        parameters), family and links, the number of observations, epochs run and
+        best epoch, training and validation NLL, log-likelihood, number of parameters,
+        AIC and BIC (rough guides for a network), the optimiser settings; for a body
+        without hidden layers (a GLM) the coefficients in the inputs' units, next to
+        scikit-learn's GLM fitted on ``(X, y)`` when given.  A network has no Wald
+        standard errors, so none are shown.
+
+        Parameters
+        ----------
+        X, y : array-like, default=None
+            The training data, to compare a linear body's coefficients with the
+            reference GLM (optional).
+
+        Returns
+        -------
+        ModelSummary
+            ``print(summary)`` for the report; ``summary.to_frame()`` for the numbers.
+        """
+        from .summary import network_summary
+
+        return network_summary(self, X, y)
