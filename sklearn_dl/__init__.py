@@ -6,6 +6,7 @@ is trained by its negative log-likelihood.
 """
 
 from . import distributions, metrics
+from .persistence import load, save
 from .summary import anova
 from ._base import DivergenceWarning, FitInterruptedWarning
 from .classification import CNNClassifier, NNClassifier
@@ -34,5 +35,7 @@ __all__ = [
     "FormulaModel",
     "glm",
     "anova",
+    "save",
+    "load",
     "__version__",
 ]

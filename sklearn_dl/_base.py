@@ -263,26 +263,14 @@ class _BaseNN(_RStyleMixin, BaseEstimator):
         else:
             with _skorch.seeded(init_seed):
                 preprocess = self._make_preprocess(X_train, w_train)
-                body, n_features = self._make_body(X, body_params)
-                head = family.make_head(n_features, n_targets)
-                family.init_head(head, y_train, w_train, n_targets)
-                module = BodyHead(body, head, preprocess)
-            shift, scale = self._target_scaling()
-            outputs = _skorch.NetOutputs(family, shift, scale,
-                                         n_classes=len(getattr(self, "classes_", ())) or None,
-                                         squeeze=getattr(self, "_y_ndim", 2) == 1)
+                module = self._build_module(X, preprocess, family, n_targets, body_params)
+                family.init_head(module.head, y_train, w_train, n_targets)
             monitor = _skorch.TrainingMonitor(null_loss=null_loss, monitor=monitor_key,
                                               check_rows=self._check_rows)
-            net = _skorch.make_net(
-                module, family,
-                train_data=train_data, valid_data=valid_data,
-                optimizer=self.optimizer, lr=self.lr, weight_decay=self.weight_decay,
-                l1=self.l1, batch_size=min(plan.batch_size, len(X_train)),
-                max_epochs=plan.max_epochs, early_stopping=plan.early_stopping,
-                patience=plan.patience, callbacks=self.callbacks, device=self._device,
-                shuffle_seed=shuffle_seed, train_transform=self._train_transform(X),
-                verbose=self.verbose, monitor=monitor, outputs=outputs,
-                progress_desc=type(self).__name__, **self._fine_tuning(module))
+            net = self._make_net(module, family, train_data, valid_data, plan,
+                                 batch_size=min(plan.batch_size, len(X_train)),
+                                 monitor=monitor, shuffle_seed=shuffle_seed,
+                                 train_transform=self._train_transform(X))
 
         epochs_before = len(net.history) if continuing else 0
         with _skorch.seeded(init_seed + 1):
@@ -297,6 +285,29 @@ class _BaseNN(_RStyleMixin, BaseEstimator):
         order = train_idx if valid_idx is None else np.r_[train_idx, valid_idx]
         self._fit_statistics([train_data, valid_data], w[order])
         return self
+
+    def _build_module(self, X, preprocess, family, n_targets, body_params):
+        """The network ``BodyHead(body, head, preprocess)`` for inputs like ``X``."""
+        body, n_features = self._make_body(X, body_params)
+        head = family.make_head(n_features, n_targets)
+        return BodyHead(body, head, preprocess)
+
+    def _make_net(self, module, family, train_data, valid_data, plan, *, batch_size,
+                  monitor, shuffle_seed=None, train_transform=None):
+        shift, scale = self._target_scaling()
+        outputs = _skorch.NetOutputs(family, shift, scale,
+                                     n_classes=len(getattr(self, "classes_", ())) or None,
+                                     squeeze=getattr(self, "_y_ndim", 2) == 1)
+        return _skorch.make_net(
+            module, family,
+            train_data=train_data, valid_data=valid_data,
+            optimizer=self.optimizer, lr=self.lr, weight_decay=self.weight_decay,
+            l1=self.l1, batch_size=batch_size,
+            max_epochs=plan.max_epochs, early_stopping=plan.early_stopping,
+            patience=plan.patience, callbacks=self.callbacks, device=self._device,
+            shuffle_seed=shuffle_seed, train_transform=train_transform,
+            verbose=self.verbose, monitor=monitor, outputs=outputs,
+            progress_desc=type(self).__name__, **self._fine_tuning(module))
 
     def _after_training(self, net, monitor, plan, epochs_before, partial, train_data):
         """Best weights, warnings and fitted attributes once skorch returned."""

@@ -211,6 +211,13 @@ class _ImageMixin(_ImageInputMixin):
         mean, std = fit_image_standardizer(batches, self.standardize)
         return ImageStandardize(mean, std)
 
+    def _placeholder_preprocess(self):
+        """An image standardisation of the right shape, to load fitted buffers into."""
+        if not self.standardize:
+            return None
+        c = self.image_shape_[0]
+        return ImageStandardize(np.zeros(c), np.ones(c))
+
     def _train_transform(self, X):
         return build_augmentation(self.augment, self.image_shape_[1:])
 

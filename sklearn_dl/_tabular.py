@@ -150,6 +150,13 @@ class _TabularMixin:
         mean, scale = weighted_mean_std(X_train, w_train)
         return Standardize(mean, scale)
 
+    def _placeholder_preprocess(self):
+        """An input standardisation of the right shape, to load fitted buffers into."""
+        if not self.standardize:
+            return None
+        n = self.n_features_in_
+        return Standardize(np.zeros(n), np.ones(n))
+
     def _make_body(self, X, body_params):
         """Build the body for training inputs ``X``: ``(module, n_features)``."""
         if body_params is None:  # a user module

@@ -167,6 +167,9 @@ class_weight
         return nn.Sequential(extractor, dense, *head_input), n_features
 
     def _make_preprocess(self, X_train, w_train):
+        return None
+
+    def _placeholder_preprocess(self):
         return None  # the weight source's own preprocessing is part of the backbone
 
     def _fine_tuning(self, module):
