@@ -19,6 +19,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from . import _skorch
 from ._modules import BodyHead, Standardize
+from ._parallel import worker_threads
 from .bodies import get_activation, make_mlp
 
 
@@ -258,7 +259,7 @@ class _BaseNN(BaseEstimator):
             shuffle_seed=shuffle_seed, train_transform=self._train_transform(X),
             verbose=self.verbose, **self._fine_tuning(module),
         )
-        with _skorch.seeded(init_seed + 1):
+        with _skorch.seeded(init_seed + 1), worker_threads():  # a Dask worker's threads
             _skorch.fit_net(net, train_data)
 
         self.net_ = net

@@ -10,6 +10,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d, validate_data
 
 from ._base import _BaseNN
+from ._dask import dask_rows
 from ._image_base import _ImageMixin
 from .families import Bernoulli, Categorical
 
@@ -51,6 +52,7 @@ class _NNClassifierBase(ClassifierMixin, _BaseNN):
             w = w * compute_sample_weight(self.class_weight, y)
         return w
 
+    @dask_rows
     def predict_proba(self, X):
         """Class probabilities.
 
@@ -62,11 +64,13 @@ class _NNClassifierBase(ClassifierMixin, _BaseNN):
         params = self._dist_params(X)  # checks fittedness first
         return self.family_.mean(params)
 
+    @dask_rows
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`."""
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 
+    @dask_rows
     def predict(self, X):
         """Most probable class label for each sample."""
         proba = self.predict_proba(X)  # checks fittedness before classes_ is read

@@ -7,6 +7,7 @@ from sklearn.base import RegressorMixin
 from sklearn.utils import check_array
 
 from ._base import _BaseNN, _check_number, weighted_mean_std
+from ._dask import dask_rows
 from ._image_base import _ImageMixin
 from .families import Normal, Poisson, get_family
 
@@ -44,6 +45,7 @@ class _DistributionalRegressor(RegressorMixin, _BaseNN):
             params = {k: v[:, 0] for k, v in params.items()}
         return params
 
+    @dask_rows
     def predict(self, X, return_std=False):
         """Mean of the predictive distribution, and with ``return_std=True`` its sd.
 
@@ -72,6 +74,7 @@ class _DistributionalRegressor(RegressorMixin, _BaseNN):
         params = self._dist_params(X)
         return self.family_.to_scipy(params)
 
+    @dask_rows
     def predict_interval(self, X, alpha=0.1):
         """Central ``1 - alpha`` predictive interval.
 
