@@ -124,7 +124,8 @@ def map_rows(estimator, method_name, X, *args, output=None, **kwargs):
     if isinstance(X, da.Array):
         if X.ndim < 2:
             raise ValueError(f"Expected a dask array of rows or images (2 or more "
-                             f"dimensions); got shape {X.shape}.")
+                             f"dimensions); got shape {X.shape}.  For file paths pass a "
+                             "dask bag: dask.bag.from_sequence(paths, npartitions=k).")
         X = X.rechunk({axis: -1 for axis in range(1, X.ndim)})
     if output is None:
         output, packed = _probe(estimator, method_name, X, args, kwargs)

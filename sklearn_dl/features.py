@@ -279,7 +279,8 @@ class PretrainedFeatureTransformer(_ImageInputMixin, TransformerMixin, BaseEstim
 
         Parameters
         ----------
-        X : images (see the class docstring)
+        X : images (see the class docstring), or a dask array / dask bag of them
+            Dask input is not computed: the layout is checked on a blank row.
         y : ignored
 
         Returns

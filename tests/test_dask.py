@@ -230,3 +230,21 @@ def test_the_package_imports_and_works_without_dask():
                          timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "(2, 512) (20,)"
+
+
+def test_a_task_gets_its_share_of_a_workers_threads(monkeypatch):
+    from types import SimpleNamespace
+
+    from sklearn_dl._parallel import dask_worker_threads, worker_threads
+
+    assert dask_worker_threads() is None  # not in a task: nothing changes
+    worker = SimpleNamespace(state=SimpleNamespace(nthreads=4, executing={"a", "b"}))
+    monkeypatch.setattr(distributed, "get_worker", lambda: worker)
+    before = torch.get_num_threads()
+    with worker_threads():
+        assert torch.get_num_threads() == 2  # 4 threads, 2 tasks running
+    assert torch.get_num_threads() == before
+    worker.state.executing = {"a"}
+    assert dask_worker_threads() == 4
+    worker.state.executing = {str(i) for i in range(6)}
+    assert dask_worker_threads() == 1  # never zero
