@@ -26,6 +26,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from . import _skorch
 from ._modules import BodyHead
+from ._parallel import worker_threads
 from ._plan import resolve_plan
 from ._rstyle import _RStyleMixin
 from .distributions import MixtureDistribution, ParametricDistribution
@@ -273,7 +274,7 @@ class _BaseNN(_RStyleMixin, BaseEstimator):
                                  train_transform=self._train_transform(X))
 
         epochs_before = len(net.history) if continuing else 0
-        with _skorch.seeded(init_seed + 1):
+        with _skorch.seeded(init_seed + 1), worker_threads():
             if partial:
                 _skorch.partial_epoch(net, train_data)
             else:

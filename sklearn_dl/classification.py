@@ -10,6 +10,7 @@ from sklearn.utils.validation import column_or_1d
 
 from . import _docstrings as _doc
 from ._base import _BaseNN
+from ._dask import dask_rows
 from ._image_base import _ImageMixin
 from ._tabular import _TabularMixin
 from .distributions import decompose_uncertainty
@@ -99,6 +100,7 @@ class _NNClassifierBase(ClassifierMixin, _BaseNN):
                              "scikit-learn's SGDClassifier).")
         return self._atomic_fit(X, y, sample_weight, partial=True, classes=classes)
 
+    @dask_rows
     def predict_proba(self, X):
         """Class probabilities.
 
@@ -115,6 +117,7 @@ class _NNClassifierBase(ClassifierMixin, _BaseNN):
         """
         return self._predictive(X).mean()
 
+    @dask_rows
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`.
 
@@ -129,6 +132,7 @@ class _NNClassifierBase(ClassifierMixin, _BaseNN):
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 
+    @dask_rows
     def predict(self, X, type="response"):
         """Most probable class label for each sample (or the linear predictor).
 

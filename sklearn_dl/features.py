@@ -10,15 +10,19 @@ The transformer is stateless: nothing is learned in ``fit``.  The network is loa
 lazily, at the first ``fit``/``transform``, and kept per process (so a grid search does
 not reload it per fold), never stored in the estimator (which stays small to pickle).
 With ``memory=`` features are cached on disk per image content and settings, so a grid
-search over the downstream model extracts every image once in total.
+search over the downstream model extracts every image once in total.  ``transform`` of a
+dask array or bag returns a lazy dask array computed chunk by chunk on the workers
+(see ``docs/scaling.md``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import threading
 import uuid
+import warnings
 from pathlib import Path
 
 import joblib
@@ -26,8 +30,11 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import validate_data
+from tqdm.auto import tqdm
 
 from ._base import _check_number
+from ._dask import dask_rows, is_dask_collection
+from ._parallel import worker_threads
 from ._image_base import _ImageInputMixin, _is_pil_list
 from .bodies.pretrained import build_feature_extractor, resolve_weights
 from .images import is_path_input, iter_image_batches, n_images
@@ -80,35 +87,75 @@ def _image_digest(item):
 
 
 class _FeatureStore:
-    """Features on disk, one joblib file per batch of newly computed images.
+    """Features on disk: one ``.npy`` file per image, named by the image's content hash.
 
-    Files live in ``<location>/sklearn_dl_features/<settings hash>/``; the index (image
-    digest -> feature row) is rebuilt from them on each lookup, so several processes
-    (grid-search workers) can add files without a shared lock.
+    ``<location>/sklearn_dl_features/<settings hash>/<2 hex>/<digest>.npy``.  A lookup
+    opens exactly the files of the images asked for (never lists or reads the rest of
+    the cache), so its cost grows with the request, not with the cache.  Writers need no
+    lock: each file is written to a private temporary name and moved into place with
+    ``os.replace`` (atomic), and two writers of one image write the same bytes.  Files
+    are read with ``np.load(allow_pickle=False)``: a shared cache folder holds data,
+    never code; a file that does not load as the expected float32 row is reported and
+    recomputed.
     """
 
-    def __init__(self, location, settings):
+    def __init__(self, location, settings, n_features):
         self.dir = Path(location) / "sklearn_dl_features" / joblib.hash(settings)
+        self.n_features = n_features
+
+    def path(self, key):
+        return self.dir / key[:2] / f"{key}.npy"  # 256 sub-folders keep folders small
+
+    def _read(self, path):
+        """The cached row at ``path``, None if absent, or a reason it is unusable."""
+        try:
+            with open(path, "rb") as f:
+                row = np.load(f, allow_pickle=False)
+        except FileNotFoundError:
+            return None, None
+        except Exception as exc:  # truncated, not .npy, pickled objects, unreadable
+            return None, f"{type(exc).__name__}: {exc}"
+        if not isinstance(row, np.ndarray) or row.dtype != np.float32 \
+                or row.shape != (self.n_features,):
+            return None, (f"holds {type(row).__name__} {getattr(row, 'dtype', '')} "
+                          f"{getattr(row, 'shape', '')}, not {self.n_features} float32")
+        return row, None
 
     def lookup(self, keys):
         found = np.zeros(len(keys), dtype=bool)
         rows = {}
-        if self.dir.is_dir():
-            wanted = {k: i for i, k in enumerate(keys)}
-            for path in sorted(self.dir.glob("*.joblib")):
-                chunk = joblib.load(path)
-                for k, feat in zip(chunk["keys"], chunk["features"]):
-                    i = wanted.get(k)
-                    if i is not None and not found[i]:
-                        found[i] = True
-                        rows[i] = feat
+        for i, key in enumerate(keys):
+            row, problem = self._read(self.path(key))
+            if problem is not None:
+                warnings.warn(f"Ignoring the unusable feature-cache file {self.path(key)} "
+                              f"({problem}); its features are recomputed and the file "
+                              "replaced.", UserWarning, stacklevel=4)
+            if row is not None:
+                found[i] = True
+                rows[i] = row
         return found, rows
 
     def add(self, keys, features):
-        self.dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.dir / f".{uuid.uuid4().hex}.tmp"
-        joblib.dump({"keys": list(keys), "features": features}, tmp)
-        tmp.rename(self.dir / f"{uuid.uuid4().hex}.joblib")  # atomic: no half-written reads
+        made = set()
+        try:
+            for key, row in zip(keys, features):
+                path = self.path(key)
+                if path.parent not in made:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    made.add(path.parent)
+                tmp = path.parent / f".{key}.{uuid.uuid4().hex}.tmp"
+                try:
+                    with open(tmp, "wb") as f:
+                        np.save(f, np.ascontiguousarray(row, dtype=np.float32),
+                                allow_pickle=False)
+                    os.replace(tmp, path)  # readers see the old file or the new, whole
+                except BaseException:
+                    tmp.unlink(missing_ok=True)
+                    raise
+        except OSError as exc:  # e.g. a read-only shared cache: features are still right
+            warnings.warn(f"Could not write to the feature cache {self.dir} ({exc}); "
+                          "features are computed but not cached.", UserWarning,
+                          stacklevel=4)
 
 
 class PretrainedFeatureTransformer(_ImageInputMixin, TransformerMixin, BaseEstimator):
@@ -139,9 +186,14 @@ class PretrainedFeatureTransformer(_ImageInputMixin, TransformerMixin, BaseEstim
         Images per forward pass; memory stays at one batch plus the feature matrix.
     device : str, default="cpu"
     memory : None, str, path or joblib.Memory, default=None
-        Cache features on disk keyed by image content and these settings.
+        Cache features on disk keyed by image content and these settings: one ``.npy``
+        file per image under ``<memory>/sklearn_dl_features/``, read without
+        unpickling, safe to share between processes, Dask workers and users.
     image_shape, layout, image_size
         Image input options, as in :class:`sklearn_dl.CNNClassifier`.
+    verbose : int, default=0
+        0: silent; 1 or more: a progress bar over images on stderr (tqdm; a notebook
+        widget in Jupyter, plain ASCII when stderr is not a terminal).
 
     Attributes
     ----------
@@ -168,7 +220,8 @@ class PretrainedFeatureTransformer(_ImageInputMixin, TransformerMixin, BaseEstim
 
     def __init__(self, backbone="vgg16", *, weights="DEFAULT", weights_format=None,
                  layer=None, pooling="avg", input_size=None, batch_size=32, device="cpu",
-                 memory=None, image_shape=None, layout="auto", image_size=None):
+                 memory=None, image_shape=None, layout="auto", image_size=None,
+                 verbose=0):
         self.backbone = backbone
         self.weights = weights
         self.weights_format = weights_format
@@ -181,6 +234,7 @@ class PretrainedFeatureTransformer(_ImageInputMixin, TransformerMixin, BaseEstim
         self.image_shape = image_shape
         self.layout = layout
         self.image_size = image_size
+        self.verbose = verbose
 
     def _extractor(self):
         _check_number("batch_size", self.batch_size, low=1, integer=True)
@@ -225,26 +279,44 @@ class PretrainedFeatureTransformer(_ImageInputMixin, TransformerMixin, BaseEstim
 
         Parameters
         ----------
-        X : images (see the class docstring)
+        X : images (see the class docstring), or a dask array / dask bag of them
+            Dask input is not computed: the layout is checked on a blank row.
         y : ignored
 
         Returns
         -------
         self
         """
-        extractor, source = self._extractor()
-        self._input(X, reset=True)
+        with worker_threads():
+            extractor, source = self._extractor()
+        if is_dask_collection(X) and not hasattr(X, "shape"):  # a bag of images or paths
+            self.n_features_in_ = None
+        else:
+            if is_dask_collection(X):  # check the layout on a blank row: nothing computed
+                X = np.zeros((1, *X.shape[1:]), dtype=X.dtype)
+            self._input(X, reset=True)
         self.n_features_out_ = extractor.n_features
         self.weights_description_ = f"{source.name} ({source.licence})" if source.licence \
             else source.name
         return self
 
+    def _output(self):
+        return (((self._extractor()[0].n_features,), np.dtype(np.float32)),)
+
+    @dask_rows(output=_output)
     def transform(self, X):
         """Features of each image, computed batch by batch (or read from the cache).
+
+        Parameters
+        ----------
+        X : images (see the class docstring), or a dask array / dask bag of them
+            A dask array is split along its first axis only; a bag's partitions are
+            lists of images or file paths.
 
         Returns
         -------
         features : ndarray of shape (n_images, n_features_out_), float32
+            A lazy dask array with the input's row chunks for dask input.
         """
         extractor, source = self._extractor()
         X, image_shape = self._input(X, reset=False)
@@ -255,24 +327,39 @@ class PretrainedFeatureTransformer(_ImageInputMixin, TransformerMixin, BaseEstim
         if location is not None:
             keys = [_image_digest(X.iloc[i].to_numpy() if hasattr(X, "iloc") else X[i])
                     for i in range(n)]
-            store = _FeatureStore(location, self._settings(source, image_shape))
+            store = _FeatureStore(location, self._settings(source, image_shape),
+                                  extractor.n_features)
             found, rows = store.lookup(keys)
             for i, feat in rows.items():
                 out[i] = feat
             todo = np.flatnonzero(~found)
-        if len(todo):
-            pending = _subset(X, todo) if len(todo) < n else X
-            batches = iter_image_batches(pending, self.batch_size, image_shape=image_shape,
-                                         layout=self.layout, image_size=self.image_size)
-            start = 0
-            with torch.inference_mode():
-                for batch in batches:
-                    feats = extractor(batch.to(self.device)).cpu().numpy()
-                    out[todo[start:start + len(feats)]] = feats
-                    start += len(feats)
-            if location is not None:
-                store.add([keys[i] for i in todo], out[todo])
+        with self._progress(n, n - len(todo)) as bar:
+            if len(todo):
+                pending = _subset(X, todo) if len(todo) < n else X
+                batches = iter_image_batches(pending, self.batch_size,
+                                             image_shape=image_shape, layout=self.layout,
+                                             image_size=self.image_size)
+                start = 0
+                with torch.inference_mode():
+                    for batch in batches:
+                        feats = extractor(batch.to(self.device)).cpu().numpy()
+                        out[todo[start:start + len(feats)]] = feats
+                        start += len(feats)
+                        bar.update(len(feats))
+                if location is not None:
+                    store.add([keys[i] for i in todo], out[todo])
         return out
+
+    def _progress(self, n, n_cached):
+        """tqdm bar over the ``n`` images (the cached ones counted at once)."""
+        stream = sys.stderr
+        plain = not (hasattr(stream, "isatty") and stream.isatty())
+        bar = tqdm(total=n, initial=n_cached, desc=f"{self.backbone} features", unit="img",
+                   file=stream, disable=not self.verbose, ascii=True if plain else None,
+                   leave=True)
+        if n_cached and self.verbose:
+            bar.set_postfix_str(f"{n_cached} cached", refresh=False)
+        return bar
 
     def _settings(self, source, image_shape):
         return (self.backbone, source.name, source.cache_key, self.weights_format,

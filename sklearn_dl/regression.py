@@ -8,6 +8,7 @@ from sklearn.utils import check_array
 
 from . import _docstrings as _doc
 from ._base import _BaseNN, _check_number, weighted_mean_std
+from ._dask import dask_rows
 from ._image_base import _ImageMixin
 from ._tabular import _TabularMixin
 from .distributions import decompose_uncertainty
@@ -109,6 +110,7 @@ class _DistributionalRegressor(RegressorMixin, _BaseNN):
         """
         return self._atomic_fit(X, y, sample_weight, partial=True, classes=None)
 
+    @dask_rows
     def predict(self, X, return_std=False, type="response"):
         """Mean of the predictive distribution, and with ``return_std=True`` its sd.
 
@@ -186,6 +188,7 @@ class _DistributionalRegressor(RegressorMixin, _BaseNN):
         """
         return decompose_uncertainty(self._predictive(X, mc_samples, random_state))
 
+    @dask_rows
     def predict_interval(self, X, alpha=0.1):
         """Central ``1 - alpha`` predictive interval.
 

@@ -185,3 +185,114 @@ def test_pretrained_features_beat_random_features_on_cifar(shared_dir, backbone,
 
     pretrained, random = accuracy(weights), accuracy(None)
     assert pretrained > 0.4 and pretrained > random + 0.1, (pretrained, random)
+
+
+# -- the feature cache: per-image .npy files, safe to share ----------------------------
+def _transform_with_cache(memory, X):
+    # run in a joblib worker process
+    return PretrainedFeatureTransformer(memory=memory, **RANDOM).transform(X)
+
+
+def test_cache_files_load_without_pickle_and_writers_run_concurrently(digits, tmp_path,
+                                                                      count_images):
+    import joblib
+
+    X, _ = digits
+    memories = [str(tmp_path), joblib.Memory(str(tmp_path), verbose=0)]  # both accepted
+    halves = joblib.Parallel(n_jobs=2)(
+        joblib.delayed(_transform_with_cache)(m, part)
+        for m, part in zip(memories, [X[:80], X[40:]]))  # 40 images written by both
+    fresh = PretrainedFeatureTransformer(**RANDOM).transform(X)
+    np.testing.assert_allclose(np.vstack([halves[0], halves[1][40:]]), fresh, rtol=1e-5,
+                               atol=1e-6)
+    files = sorted(tmp_path.rglob("*.npy"))
+    n_distinct = len(np.unique(X.reshape(len(X), -1), axis=0))
+    assert len(files) == n_distinct
+    assert not list(tmp_path.rglob("*.tmp"))  # no half-written file left behind
+    for f in files[:10]:
+        row = np.load(f, allow_pickle=False)
+        assert row.dtype == np.float32 and row.shape == (512,)
+    count_images.clear()
+    cached = PretrainedFeatureTransformer(memory=str(tmp_path), **RANDOM).transform(X)
+    assert sum(count_images) == 0
+    np.testing.assert_allclose(cached, fresh, rtol=1e-5, atol=1e-6)
+
+
+class _RunsCodeWhenUnpickled:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))  # unpickling would create the marker file
+
+
+def test_foreign_or_corrupt_cache_files_never_run_code(digits, tmp_path, count_images):
+    from sklearn_dl.features import _image_digest
+
+    X, _ = digits
+    X = X[:6]
+    t = PretrainedFeatureTransformer(memory=str(tmp_path), **RANDOM)
+    expected = t.transform(X)
+    path = {i: next(tmp_path.rglob(f"{_image_digest(X[i])}.npy")) for i in range(3)}
+    marker = tmp_path / "code_ran"
+    with open(path[0], "wb") as f:  # a pickled object in .npy clothing
+        np.save(f, np.array([_RunsCodeWhenUnpickled(str(marker))], dtype=object),
+                allow_pickle=True)
+    path[1].write_bytes(b"\x93NUMPY garbage")  # truncated / corrupt
+    np.save(path[2], np.zeros((3, 3)))  # an array, but not this image's features
+    count_images.clear()
+    with pytest.warns(UserWarning, match="unusable feature-cache file") as record:
+        again = t.transform(X)
+    assert len(record) == 3
+    assert not marker.exists()
+    assert sum(count_images) == 3  # the three bad entries were recomputed, no more
+    np.testing.assert_allclose(again, expected, rtol=1e-6)
+    for i in range(3):  # and replaced by good files
+        np.testing.assert_allclose(np.load(path[i], allow_pickle=False), expected[i],
+                                   rtol=1e-6)
+
+
+def test_a_cache_lookup_opens_only_the_files_asked_for(digits, tmp_path, monkeypatch):
+    import builtins
+
+    X, _ = digits
+    t = PretrainedFeatureTransformer(memory=str(tmp_path), **RANDOM)
+    t.transform(X)  # a cache of 120 images
+    opened, listed = [], []
+    real_open, real_scandir, real_listdir = builtins.open, os.scandir, os.listdir
+    cache = str(tmp_path)
+
+    def counting_open(file, *args, **kwargs):
+        if str(file).startswith(cache):
+            opened.append(file)
+        return real_open(file, *args, **kwargs)
+
+    def counting_scandir(path=".", *args):
+        if str(path).startswith(cache):
+            listed.append(path)
+        return real_scandir(path, *args)
+
+    def counting_listdir(path="."):
+        if str(path).startswith(cache):
+            listed.append(path)
+        return real_listdir(path)
+
+    monkeypatch.setattr(builtins, "open", counting_open)
+    monkeypatch.setattr(os, "scandir", counting_scandir)
+    monkeypatch.setattr(os, "listdir", counting_listdir)
+    t.transform(X[:5])
+    assert len(opened) == 5 and listed == []  # the other 115 entries cost nothing
+
+
+# -- progress ----------------------------------------------------------------------------
+def test_verbose_shows_a_plain_progress_bar_on_stderr(digits, capsys):
+    X, _ = digits
+    PretrainedFeatureTransformer(**RANDOM).transform(X[:40])
+    quiet = capsys.readouterr()
+    assert quiet.err == "" and quiet.out == ""
+    PretrainedFeatureTransformer(verbose=1, **RANDOM).transform(X[:40])
+    shown = capsys.readouterr()
+    assert shown.out == ""
+    assert "resnet18 features" in shown.err and "40/40" in shown.err
+    assert "100%" in shown.err and "img" in shown.err
+    assert "\x1b[" not in shown.err and shown.err.isascii()  # not a terminal: plain text
