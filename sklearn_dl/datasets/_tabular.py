@@ -66,7 +66,7 @@ def load_banknote(*, return_X_y=False, as_frame=False):
     --------
     >>> from sklearn_dl.datasets import load_banknote
     >>> X, y = load_banknote(return_X_y=True)
-    >>> X.shape, sorted(set(y))
+    >>> X.shape, sorted(set(y.tolist()))
     ((1372, 4), [0, 1])
     """
     with resources.files(_DATA).joinpath("banknote.csv").open("r") as f:
