@@ -19,18 +19,31 @@ REPO = BENCH_DIR.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 RESULTS_DIR = BENCH_DIR / "results"
-SHARED = Path(os.environ.get("SKLEARN_DL_SHARED", "/work/shared"))
-DATA = SHARED / "data"
+
+from sklearn_dl.datasets import get_data_home  # noqa: E402  (after the sys.path line)
+
+# The data home of sklearn_dl.datasets: $SKLEARN_DL_DATA, else ~/sklearn_dl_data.  On the
+# development machines: SKLEARN_DL_DATA=../shared/data (relative to the repository root).
+DATA = get_data_home()
 
 
-def require_shared(*relative):
-    """Exit cleanly (status 0, message) when the shared data folder or a file is absent."""
-    missing = [DATA / r for r in relative if not (DATA / r).exists()]
-    if not DATA.exists() or missing:
-        what = ", ".join(str(m) for m in missing) or str(DATA)
-        print(f"SKIP: benchmark data not available ({what}); this benchmark needs the "
-              "project's shared data folder (set SKLEARN_DL_SHARED to its location).")
-        sys.exit(0)
+def skip(message):
+    """Exit cleanly (status 0) with a SKIP line, e.g. when the data are absent."""
+    print(f"SKIP: {message}")
+    sys.exit(0)
+
+
+def require_data(*relative, loader):
+    """Exit cleanly (status 0, message) when a file of the data home is absent.
+
+    ``loader`` names the sklearn_dl.datasets function that can download it.
+    """
+    missing = [str(DATA / r) for r in relative if not (DATA / r).exists()]
+    if missing:
+        skip(f"benchmark data not found: {', '.join(missing)}. Set SKLEARN_DL_DATA to the "
+             f"data folder holding them (the development copy: SKLEARN_DL_DATA="
+             f"../shared/data), or fetch them once with sklearn_dl.datasets.{loader}"
+             "(download=True). Benchmarks never download.")
 
 
 def cpu_model():

@@ -1,6 +1,7 @@
 """Count regression on UCI Bike Sharing (hourly): PoissonNLLRegressor vs scikit-learn.
 
-Data: ``/work/shared/data/bike_sharing_hour.csv`` (17,379 hours of 2011-2012), target
+Data: UCI Bike Sharing, hourly, via ``sklearn_dl.datasets.load_bike_sharing`` from the data
+home (``$SKLEARN_DL_DATA``: ``bike_sharing_hour.csv``; 17,379 hours of 2011-2012), target
 ``count``.  Dropped: ``casual`` and ``registered`` (they sum to the target: leak),
 ``instant`` (a row/time index) and ``dateday`` (the date; its parts are in ``year``,
 ``month``, ``weekday``).  Features: ``season, month, hour, weekday, weathersit``
@@ -35,7 +36,8 @@ for every BLAS/OpenMP pool (``threadpoolctl``).
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_poisson.py             # both splits, 3 seeds
+    # both splits, 3 seeds, on the development copy of the data
+    SKLEARN_DL_DATA=../shared/data .venv/bin/python benchmarks/bench_poisson.py
     .venv/bin/python benchmarks/bench_poisson.py --splits time --seeds 1
 """
 
@@ -49,7 +51,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import DATA, machine_info, md_table, require_shared, write_json  # noqa: E402
+from _common import machine_info, md_table, skip, write_json  # noqa: E402
 
 CATEGORICAL = ["season", "month", "hour", "weekday", "weathersit"]
 BINARY = ["year", "holiday", "workingday"]
@@ -59,9 +61,12 @@ TARGET = "count"
 
 
 def load():
-    import pandas as pd
+    from sklearn_dl.datasets import load_bike_sharing
 
-    df = pd.read_csv(DATA / "bike_sharing_hour.csv")
+    try:
+        df = load_bike_sharing(as_frame=True).frame
+    except FileNotFoundError as exc:
+        skip(f"{exc}\nBenchmarks never download.")
     df = df.sort_values("instant").reset_index(drop=True)
     y = df[TARGET].to_numpy(dtype=float)
     X = df.drop(columns=DROPPED + [TARGET])[CATEGORICAL + BINARY + NUMERIC]
@@ -176,7 +181,7 @@ def _main(argv=None):
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--out", default="poisson.json")
     args = p.parse_args(argv)
-    require_shared("bike_sharing_hour.csv")
+    X, y = load()  # first: a missing file skips at once
 
     import torch
     from sklearn.metrics import mean_poisson_deviance
@@ -185,7 +190,6 @@ def _main(argv=None):
     info = machine_info()
     print(f"{info['date']}  {info['cpu']}  nproc={info['nproc']}  torch {info['torch']} "
           f"sklearn {info['sklearn']} skorch {info['skorch']}")
-    X, y = load()
     results = {}
     tables = {}
     for how in args.splits:

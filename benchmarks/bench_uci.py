@@ -1,7 +1,8 @@
 """Predictive quality on the UCI regression benchmarks: test NLL and RMSE.
 
 Contenders, on the standard splits of the MC-dropout / deep-ensembles papers (the first
-``--splits`` of the 20 train/test splits in ``/work/shared/data/uci/<name>/``):
+``--splits`` of the 20 train/test splits, read by ``sklearn_dl.datasets.load_uci_regression``
+from ``<data home>/uci/<name>/``; data home = ``$SKLEARN_DL_DATA``, see RESULTS.md):
 
 * ``sklearn_dl`` -- ``GaussianNLLRegressor`` (heteroscedastic: the network outputs mean
   and log-sd, trained by the Gaussian NLL; this is a single network of the deep-ensembles
@@ -11,8 +12,9 @@ Contenders, on the standard splits of the MC-dropout / deep-ensembles papers (th
 * ``ngboost`` -- ``NGBRegressor(Dist=Normal)``, learning rate 0.01, default base learner
   (depth-3 trees), at most ``--ngb-estimators`` (default 500 = its default) iterations,
   early stopping (50 rounds) on the validation part, prediction at the best iteration.
-  Run by a separate interpreter (``--ngb-python``; ngboost 0.6 needs scikit-learn < 1.7),
-  in parallel with the rest by default;
+  Run by a separate interpreter (``--ngb-python`` or ``$SKLEARN_DL_NGBOOST_PYTHON``; ngboost
+  0.6 needs scikit-learn < 1.7), in parallel with the rest by default; left out when
+  none is given;
 * ``sklearn_mlp`` -- scikit-learn's ``MLPRegressor`` (squared error) with a Normal
   predictive distribution whose constant sd is the sd of its residuals on the training
   split.
@@ -34,7 +36,9 @@ over splits.
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_uci.py                  # 5 splits (28 min on 2 busy cores)
+    # 5 splits (28 min on 2 busy cores), on the development copy of the data
+    SKLEARN_DL_DATA=../shared/data .venv/bin/python benchmarks/bench_uci.py \
+        --ngb-python <venv>/bin/python
     .venv/bin/python benchmarks/bench_uci.py --splits 20 --datasets bostonHousing concrete
     .venv/bin/python benchmarks/bench_uci.py --no-ngboost     # without the NGBoost venv
 """
@@ -54,7 +58,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import DATA, RESULTS_DIR, machine_info, md_table, require_shared, write_json  # noqa: E402,E501
+from _common import DATA, RESULTS_DIR, machine_info, md_table, require_data, write_json  # noqa: E402,E501
 
 DATASETS = ["bostonHousing", "concrete", "wine-quality-red", "kin8nm",
             "naval-propulsion-plant"]
@@ -88,14 +92,13 @@ LAKSHMINARAYANAN2017_ENSEMBLE5 = {  # name: (NLL, NLL_err, RMSE, RMSE_err)
 
 
 # -- data ------------------------------------------------------------------------------------
-def load_split(d, k):
-    data = np.loadtxt(f"{d}/data.txt")
-    fi = np.loadtxt(f"{d}/index_features.txt").astype(int)
-    ti = int(np.loadtxt(f"{d}/index_target.txt"))
-    tr = np.loadtxt(f"{d}/index_train_{k}.txt").astype(int)
-    te = np.loadtxt(f"{d}/index_test_{k}.txt").astype(int)
-    X, y = data[:, fi], data[:, ti]
-    return X[tr], y[tr], X[te], y[te]
+def load_split(name, k):
+    """(X_train, y_train, X_test, y_test) of split k, from the data home."""
+    from sklearn_dl.datasets import load_uci_regression
+
+    X_tr, X_te, y_tr, y_te = load_uci_regression(name, split=k, data_home=DATA,
+                                                 return_X_y=True)
+    return X_tr, y_tr, X_te, y_te
 
 
 # -- contenders ------------------------------------------------------------------------------
@@ -268,8 +271,9 @@ def _main(argv=None):
     p.add_argument("--datasets", nargs="+", default=DATASETS)
     p.add_argument("--models", nargs="*", default=list(CONTENDERS),
                    choices=list(CONTENDERS))
-    p.add_argument("--ngb-python", default=os.environ.get("NGBOOST_PYTHON",
-                                                          "/work/ngb-venv/bin/python"))
+    p.add_argument("--ngb-python", default=os.environ.get("SKLEARN_DL_NGBOOST_PYTHON"),
+                   help="python of a separate venv with ngboost (default: "
+                        "$SKLEARN_DL_NGBOOST_PYTHON; none: NGBoost left out)")
     p.add_argument("--ngb-estimators", type=int, default=500)
     p.add_argument("--no-ngboost", action="store_true")
     p.add_argument("--sequential", action="store_true",
@@ -277,7 +281,8 @@ def _main(argv=None):
     p.add_argument("--threads", type=int, default=1, help="torch threads")
     p.add_argument("--out", default="uci")
     args = p.parse_args(argv)
-    require_shared(*[f"uci/{d}/data.txt" for d in args.datasets])
+    require_data(*[f"uci/{d}/index_test_{args.splits - 1}.txt" for d in args.datasets],
+                 loader="load_uci_regression")
 
     import torch
 
@@ -289,10 +294,13 @@ def _main(argv=None):
     t_start = time.perf_counter()
 
     use_ngb = not args.no_ngboost
-    if use_ngb and not Path(args.ngb_python).exists():
-        print(f"NGBoost interpreter {args.ngb_python} not found: NGBoost left out "
-              "(create it with: python3 -m venv /work/ngb-venv && "
-              "/work/ngb-venv/bin/pip install ngboost).")
+    if use_ngb and not (args.ngb_python and Path(args.ngb_python).exists()):
+        what = (f"NGBoost interpreter {args.ngb_python} not found" if args.ngb_python
+                else "no NGBoost interpreter given")
+        print(f"{what}: NGBoost left out.  ngboost needs scikit-learn < 1.7, so it runs "
+              "from its own virtual environment: create one with "
+              "`python3 -m venv <dir> && <dir>/bin/pip install ngboost`, then pass "
+              "--ngb-python <dir>/bin/python or set SKLEARN_DL_NGBOOST_PYTHON.")
         use_ngb = False
     proc = None
     if use_ngb and not args.sequential:
@@ -301,7 +309,7 @@ def _main(argv=None):
     rows = []
     for d in args.datasets:
         for k in splits:
-            X_tr, y_tr, X_te, y_te = load_split(DATA / "uci" / d, k)
+            X_tr, y_tr, X_te, y_te = load_split(d, k)
             for name in args.models:
                 fit, evaluate = CONTENDERS[name]
                 t0 = time.perf_counter()

@@ -1,15 +1,17 @@
 """Run every benchmark in sequence with its default settings (about 45 minutes on 2 cores).
 
-Usage, from the repository root::
+Usage, from the repository root (``SKLEARN_DL_DATA=../shared/data`` where the project's
+development data are used)::
 
-    .venv/bin/python benchmarks/run_all.py                 # all
-    .venv/bin/python benchmarks/run_all.py overhead uci    # a selection
+    SKLEARN_DL_DATA=../shared/data .venv/bin/python benchmarks/run_all.py   # all
+    .venv/bin/python benchmarks/run_all.py overhead uci                     # a selection
 
 Each script prints its tables and writes raw results to ``benchmarks/results/``;
 ``benchmarks/RESULTS.md`` is written by hand from those outputs.  The data-dependent
-benchmarks exit cleanly with a message when ``/work/shared`` (or ``$SKLEARN_DL_SHARED``) is
-absent; bench_uci leaves NGBoost out when its separate interpreter is missing
-(``--ngb-python``, default ``/work/ngb-venv/bin/python``).
+benchmarks read the data home of ``sklearn_dl.datasets`` (``$SKLEARN_DL_DATA``) and exit
+cleanly with a message when their files are absent; bench_uci leaves NGBoost out unless
+``$SKLEARN_DL_NGBOOST_PYTHON`` names the python of a separate virtual environment with
+ngboost.
 """
 
 import subprocess

