@@ -18,6 +18,7 @@ This module never changes torch's thread settings.
 import copy as _copy
 import fnmatch
 import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,10 +26,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from torchvision.models.feature_extraction import create_feature_extractor, get_graph_node_names
-from torchvision.models.vgg import cfgs as _VGG_CFGS
 
+from .backbones import (  # noqa: F401  (re-exported)
+    BACKBONES, BackboneSpec, Block, Stage, get_backbone, list_backbones, register_backbone,
+)
 from ._weights import (  # noqa: F401  (re-exported: the public API lives here)
-    BACKBONES, CAFFE_SPEC, LITE_SPEC, LOCAL_FORMATS, TORCHVISION_SPEC, EfficientNetLiteTrunk,
+    CAFFE_SPEC, LITE_SPEC, LOCAL_FORMATS, TORCHVISION_SPEC, EfficientNetLiteTrunk,
     PreprocessSpec, WeightsPackageMissingError, WeightSource, WeightsUnavailableError,
     _check_backbone, as_size, cached_backbones, clear_backbone_cache, load_backbone,
     load_backbone_with_info, resolve_weights,
@@ -39,6 +42,7 @@ __all__ = [
     "WeightsUnavailableError", "WeightsPackageMissingError", "resolve_weights", "load_backbone",
     "clear_backbone_cache", "build_feature_extractor", "list_layers", "backbone_blocks",
     "block_param_groups", "TORCHVISION_SPEC", "CAFFE_SPEC", "LITE_SPEC", "DEFAULT_LAYER",
+    "BackboneSpec", "Stage", "get_backbone", "list_backbones", "register_backbone",
 ]
 
 POOLINGS = ("avg", "max", "flatten")
@@ -102,65 +106,32 @@ class Preprocess(nn.Module):
 # --------------------------------------------------------------------------- blocks / stages
 
 
-@dataclass(frozen=True)
-class Block:
-    """A stage of a backbone: its parameter prefixes and the graph node of its output."""
+class _RegistryView(Mapping):
+    """Read-only ``backbone name -> fact`` view of the registry (kept for older callers:
+    ``BLOCKS[name]`` is ``get_backbone(name).stages``)."""
 
-    name: str
-    params: tuple
-    output: str
-    head: bool = False  # part of the ImageNet classifier, only meaningful with its weights
+    def __init__(self, attribute):
+        self._attribute = attribute
 
+    def __getitem__(self, name):
+        return getattr(get_backbone(name), self._attribute)
 
-def _vgg_blocks(cfg):
-    # Keras names: block<n> ends with the max-pool; torchvision's features alternate conv, ReLU
-    # and a pool for every "M", so the indices follow from the config.
-    blocks, convs, idx = [], [], 0
-    for v in cfg:
-        if v == "M":
-            blocks.append(Block(f"block{len(blocks) + 1}", tuple(f"features.{i}" for i in convs),
-                                f"features.{idx}"))
-            convs, idx = [], idx + 1
-        else:
-            convs.append(idx)
-            idx += 2
-    return blocks + [Block("fc1", ("classifier.0",), "classifier.1", True),
-                     Block("fc2", ("classifier.3",), "classifier.4", True)]
+    def __iter__(self):
+        return iter(BACKBONES)
+
+    def __len__(self):
+        return len(BACKBONES)
 
 
-def _seq(prefix, start, stop):
-    return tuple(f"{prefix}.{i}" for i in range(start, stop))
-
-
-_RESNET = [Block("stem", ("conv1", "bn1"), "maxpool")] + [
-    Block(f"layer{i}", (f"layer{i}",), f"layer{i}") for i in range(1, 5)]
-_LITE0_STAGES = [(0, 1), (1, 3), (3, 5), (5, 8), (8, 11), (11, 15), (15, 16)]
-
-BLOCKS = {
-    "vgg16": _vgg_blocks(_VGG_CFGS["D"]),
-    "vgg19": _vgg_blocks(_VGG_CFGS["E"]),
-    "resnet18": _RESNET,
-    "resnet50": _RESNET,
-    "mobilenet_v3_small": [
-        Block("stem", ("features.0",), "features.0"),
-        Block("stage1", ("features.1",), "features.1"),
-        Block("stage2", _seq("features", 2, 4), "features.3"),
-        Block("stage3", _seq("features", 4, 9), "features.8"),
-        Block("stage4", _seq("features", 9, 12), "features.11"),
-        Block("head", ("features.12",), "features.12")],
-    "efficientnet_lite0": [Block("stem", ("_conv_stem", "_bn0"), "stem_act")] + [
-        Block(f"stage{i + 1}", _seq("_blocks", a, b), f"_blocks.{b - 1}")
-        for i, (a, b) in enumerate(_LITE0_STAGES)] + [
-        Block("head", ("_conv_head", "_bn1"), "head_act")],
-}
-#: The convolutional base's output (Keras' ``include_top=False``).
-DEFAULT_LAYER = {"vgg16": "block5", "vgg19": "block5", "resnet18": "layer4",
-                 "resnet50": "layer4", "mobilenet_v3_small": "head", "efficientnet_lite0": "head"}
+#: backbone -> its stages (:class:`Stage`), input -> output; a view of the registry.
+BLOCKS = _RegistryView("stages")
+#: backbone -> the output of its convolutional base (Keras' ``include_top=False``).
+DEFAULT_LAYER = _RegistryView("default_layer")
 
 
 def backbone_blocks(backbone):
     """Ordered blocks (input -> output) of a backbone: ``[(name, param_prefixes), ...]``."""
-    return [(b.name, b.params) for b in BLOCKS[_check_backbone(backbone)]]
+    return [(b.name, b.params) for b in get_backbone(backbone).stages]
 
 
 def _graph_nodes(model):
@@ -182,19 +153,20 @@ def list_layers(backbone, raw=False):
     -------
     list of str
     """
-    backbone = _check_backbone(backbone)
+    spec = get_backbone(backbone)
     if not raw:
-        return [b.name for b in BLOCKS[backbone]]
+        return spec.stage_names
     with torch.device("meta"):  # architecture only: no weights, no memory, no download
-        model = BACKBONES[backbone].build(input_size=224, head=True)
+        model = spec.build(input_size=224, head=True)
     return _graph_nodes(model)
 
 
 def _resolve_layer(backbone, model, layer, has_head):
-    head_prefixes = tuple(p.rstrip(".") for p in BACKBONES[backbone].head_prefixes)
-    aliases = {b.name: b for b in BLOCKS[backbone]}
+    spec = get_backbone(backbone)
+    head_prefixes = tuple(p.rstrip(".") for p in spec.head_prefixes)
+    aliases = {b.name: b for b in spec.stages}
     if layer is None:
-        layer = DEFAULT_LAYER[backbone]
+        layer = spec.default_layer
     in_head = False
     if layer in aliases:
         node, in_head = aliases[layer].output, aliases[layer].head
@@ -212,7 +184,7 @@ def _resolve_layer(backbone, model, layer, has_head):
     if in_head and not has_head:
         raise ValueError(f"Layer {layer!r} is in the classifier, but these weights only cover "
                          f"the convolutional base of {backbone!r}; choose one of "
-                         f"{[b.name for b in BLOCKS[backbone] if not b.head]}.")
+                         f"{[b.name for b in spec.stages if not b.head]}.")
     return node
 
 
@@ -362,7 +334,7 @@ def build_feature_extractor(backbone, weights="DEFAULT", layer=None, pooling="av
                                     suppress_diff_warning=True)
     fe = FeatureExtractor(
         Preprocess(source.preprocessing, input_size), body, backbone=backbone,
-        layer=layer or DEFAULT_LAYER[backbone], node=node, pooling=pooling,
+        layer=layer or get_backbone(backbone).default_layer, node=node, pooling=pooling,
         source_name=source.name, trainable=copy, freeze_batchnorm=freeze_batchnorm)
     return fe.eval()
 
@@ -439,7 +411,7 @@ def block_param_groups(module, trainable_blocks, lr, decay=(0.1, 0.01), backbone
     prefix = found_prefix if prefix is None else prefix
     names = [n for n, _ in module.named_parameters()]
     blocks = []
-    for b in BLOCKS[backbone]:
+    for b in get_backbone(backbone).stages:
         patterns = [f"{prefix}{p}.*" for p in b.params]
         if any(fnmatch.fnmatchcase(n, p) for n in names for p in patterns):
             blocks.append((b.name, patterns))
