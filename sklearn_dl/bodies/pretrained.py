@@ -262,6 +262,37 @@ class FeatureExtractor(nn.Module):
                     m.eval()
         return self
 
+    def stages(self):
+        """Stage name -> module path in this extractor, for the stages its graph runs.
+
+        Stages past the cut ``layer`` are not included. The paths name submodules of
+        ``self`` (``"body.features.23"``), so ``self.get_submodule(path)`` is the stage's
+        last module, whose output is the stage's output.
+
+        Returns
+        -------
+        dict of str to str
+
+        Examples
+        --------
+        >>> from sklearn_dl.bodies.pretrained import build_feature_extractor
+        >>> fe = build_feature_extractor("resnet18", None, layer="layer2", input_size=32)
+        >>> fe.stages()
+        {'stem': 'body.maxpool', 'layer1': 'body.layer1', 'layer2': 'body.layer2'}
+        """
+        modules = {n.target for n in self.body.graph.nodes if n.op == "call_module"}
+        return {s.name: f"body.{s.output}" for s in get_backbone(self.backbone).stages
+                if s.output in modules}
+
+    @property
+    def default_layer(self):
+        """The layer features are taken at: a stage name, or the module path of a raw node
+        (``"body.features.23"``); None if that node is not a module (a functional op)."""
+        if self.layer in self.stages():
+            return self.layer
+        modules = {n.target for n in self.body.graph.nodes if n.op == "call_module"}
+        return f"body.{self.node}" if self.node in modules else None
+
     def get_feature_names_out(self):
         """Feature names, e.g. ``block4_avg0`` or ``block4_c3_h1_w2`` (flatten)."""
         shape = self.feature_map_shape
