@@ -8,6 +8,7 @@ estimator's network, the score the user asked for and images as the estimator re
 from __future__ import annotations
 
 import contextlib
+import warnings
 
 import numpy as np
 import torch
@@ -56,6 +57,11 @@ def _check_spatial(model, images, layer):
         raise ValueError(f"Grad-CAM needs a layer with spatial maps (n, C, h, w); layer "
                          f"{name!r} ({path}) of {model.name} outputs shape {shape}. Choose a "
                          f"convolutional stage: {list(model.stages) or 'a Conv2d module'}.")
+    if shape[2] * shape[3] == 1:
+        warnings.warn(f"Layer {name!r} of {model.name} has 1x1 maps for these images: "
+                      "Grad-CAM cannot localise anything there (the map is uniform, shown as "
+                      "zeros). Choose an earlier stage or larger images (input_size=).",
+                      UserWarning, stacklevel=4)
     return module
 
 

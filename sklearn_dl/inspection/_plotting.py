@@ -20,6 +20,8 @@ def _grid(n, n_cols, size=2.2, figsize=None):
                              figsize=figsize or (size * n_cols, size * n_rows + 0.3))
     for ax in axes.flat:
         ax.set_axis_off()
+    for ax in list(axes.flat)[n:]:  # the unused cells of the last row
+        fig.delaxes(ax)
     return fig, list(axes.flat)[:n]
 
 
