@@ -182,7 +182,8 @@ def plot_filters(estimator, layer=None, *, max_filters=64, n_cols=8, annotate=No
             if annotate:
                 for (r, c), v in np.ndenumerate(k):
                     ax.text(c, r, f"{v:.2f}", ha="center", va="center", fontsize=7)
-        ax.set_title(str(i), fontsize=7)
+        if len(w) > 1:
+            ax.set_title(str(i), fontsize=7)
     fig.tight_layout()
     return fig
 
