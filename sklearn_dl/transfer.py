@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 from torch import nn
 
 from ._base import _check_number
@@ -163,8 +165,12 @@ class_weight
             input_size=self.input_size, weights_format=self.weights_format, copy=True)
         dense, n_features = make_mlp(extractor.n_features, tuple(self.dense_units), "relu",
                                      self.dropout)
-        head_input = [nn.Dropout(self.dropout)] if self.dropout else []
-        return nn.Sequential(extractor, dense, *head_input), n_features
+        parts = [("backbone", extractor), ("dense", dense)]
+        if self.dropout:
+            parts.append(("dropout", nn.Dropout(self.dropout)))
+        # named parts: ``body.backbone`` holds the stages (``layer="layer4"``) for
+        # freezing, per-block learning rates and sklearn_dl.inspection
+        return nn.Sequential(OrderedDict(parts)), n_features
 
     def _make_preprocess(self, X_train, w_train):
         return None

@@ -170,3 +170,19 @@ def test_registry_accepts_a_new_preset(monkeypatch):
                         (tiny, {**cnn._BASE, "filters": (2,), "dense_units": (), "global_pool": True}))
     body, n = make_cnn((1, 9, 9), "tiny")
     assert n == 2 and body(torch.rand(1, 1, 9, 9)).shape == (1, 2)
+
+
+@pytest.mark.parametrize("architecture, stages", [
+    ("small", ["block1"]), ("lenet5", ["block1", "block2"]),
+    ("vgg", ["block1", "block2", "block3"]), ("resnet", ["stem", "block1", "block2", "block3"]),
+])
+def test_presets_expose_named_stages(architecture, stages):
+    body, n = make_cnn((3, 32, 32), architecture)
+    assert isinstance(body, cnn.CNNBody) and list(body.stages()) == stages
+    assert body.default_layer == stages[-1]
+    x = torch.rand(2, 3, 32, 32)
+    maps = body.features(x)
+    assert maps.ndim == 4  # the spatial part ends in feature maps, the dense part reads them
+    torch.testing.assert_close(body.dense(maps), body(x))
+    last = body.get_submodule(body.stages()[stages[-1]])
+    assert last(body.features[:-1](x)).shape == maps.shape

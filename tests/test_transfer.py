@@ -60,7 +60,7 @@ def fine_tuned(digits):
 def test_frozen_backbone_does_not_change(digits):
     clf, states = _fit(digits, trainable_blocks=0)
     first, last = states[0], states[-1]
-    assert _changed(first, last, "body.0.body.") == []  # weights and BN statistics
+    assert _changed(first, last, "body.backbone.body.") == []  # weights and BN statistics
     assert _changed(first, last, "head.")  # the new head learned
     assert [m for _, m in clf.fine_tuning_] == [0.0] * 5
 
@@ -69,12 +69,12 @@ def test_head_first_then_top_block_with_smaller_lr(fine_tuned):
     clf, states = fine_tuned
     start, after_head, end = states[0], states[1], states[2]
     # phase 1: only the head moves
-    assert _changed(start, after_head, "body.0.body.layer4.") == []
+    assert _changed(start, after_head, "body.backbone.body.layer4.") == []
     assert _changed(start, after_head, "head.")
     # phase 2: the top block moves, the blocks below never do
-    assert _changed(after_head, end, "body.0.body.layer4.")
+    assert _changed(after_head, end, "body.backbone.body.layer4.")
     for block in ["conv1", "layer1", "layer2", "layer3"]:
-        assert _changed(start, end, f"body.0.body.{block}.") == []
+        assert _changed(start, end, f"body.backbone.body.{block}.") == []
     lrs = sorted(g["lr"] for g in clf.net_.optimizer_.param_groups)
     assert lrs == pytest.approx([0.001, 0.01])  # top block at lr / 10, head at lr
     assert clf.fine_tuning_[-1] == ("layer4", pytest.approx(0.1))

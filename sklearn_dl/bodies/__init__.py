@@ -7,9 +7,11 @@ appends the family's head to the body's output.
 * :func:`make_cnn` -- convolutional presets ("small", "lenet5", "vgg", "resnet") or a
   user module
 * :mod:`.pretrained` -- ImageNet backbones with their weight sources
+* :mod:`.backbones` -- the backbone registry (one file per architecture family)
 """
 
-from .cnn import CNN_ARCHITECTURES, make_cnn
+from .cnn import CNN_ARCHITECTURES, CNNBody, make_cnn
 from .mlp import ACTIVATIONS, get_activation, make_mlp
 
-__all__ = ["make_mlp", "make_cnn", "get_activation", "ACTIVATIONS", "CNN_ARCHITECTURES"]
+__all__ = ["make_mlp", "make_cnn", "get_activation", "ACTIVATIONS", "CNN_ARCHITECTURES",
+           "CNNBody"]

@@ -6,12 +6,15 @@ wraps a user's own module.  The body stops *before* the last linear layer: the
 estimator appends its family's head.  Pure torch, no scikit-learn.
 
 Adding a preset is one function ``builder(input_shape, cfg) -> (module, n_features)``
-plus one :data:`CNN_ARCHITECTURES` entry holding it and its default ``cfg``.
+plus one :data:`CNN_ARCHITECTURES` entry holding it and its default ``cfg``.  Presets
+return a :class:`CNNBody`: named convolutional stages (``features.block1``, ...) and a
+``dense`` part, so a stage can be named (``layer="block2"``) for inspection.
 """
 
 from __future__ import annotations
 
 import numbers
+from collections import OrderedDict
 
 import torch
 from torch import nn
@@ -21,13 +24,76 @@ from .mlp import get_activation  # one activation registry for all bodies
 POOLINGS = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d}
 
 
+class CNNBody(nn.Module):
+    """A preset CNN body: ``dense(features(x))``, with the spatial part split in named stages.
+
+    ``features`` is an ``nn.Sequential`` of named blocks (``block1``, ``block2``, ... and
+    ``stem`` for the ResNet preset) mapping images to feature maps; ``dense`` flattens (or
+    globally pools) them and applies the dense layers. The names let users and
+    :mod:`sklearn_dl.inspection` address a stage (``layer="block2"``) or any layer in it
+    (``"features.block2.conv1"``).
+
+    Parameters
+    ----------
+    features : nn.Sequential
+        Named blocks, input -> output.
+    dense : nn.Module
+        Feature maps -> ``(b, n_features)``.
+
+    Examples
+    --------
+    >>> from sklearn_dl.bodies import make_cnn
+    >>> body, n_features = make_cnn((1, 28, 28), "lenet5")
+    >>> list(body.stages())
+    ['block1', 'block2']
+    >>> body.stages()["block2"]
+    'features.block2'
+    """
+
+    def __init__(self, features, dense):
+        super().__init__()
+        self.features = features
+        self.dense = dense
+
+    def forward(self, x):
+        return self.dense(self.features(x))
+
+    def stages(self):
+        """Stage name -> module path in this body, input -> output.
+
+        Returns
+        -------
+        dict of str to str
+        """
+        return {name: f"features.{name}" for name in self.features._modules}
+
+    @property
+    def default_layer(self):
+        """The last convolutional stage (whose feature maps the dense part reads)."""
+        return list(self.features._modules)[-1]
+
+
 class _Stage:
-    """Tracks the feature-map shape while a preset is built, for Linear sizes and errors."""
+    """Tracks the feature-map shape while a preset is built, for Linear sizes and errors,
+    and collects the layers in named blocks (``block()`` starts the next one)."""
 
     def __init__(self, input_shape, architecture):
         self.c, self.h, self.w = input_shape
         self.input_shape, self.architecture = tuple(input_shape), architecture
-        self.layers = []
+        self.blocks = OrderedDict()
+
+    def block(self, name=None):
+        """Start a new named block (default name ``block<k>``)."""
+        name = name or f"block{len(self.blocks) + 1}"
+        self.blocks[name] = OrderedDict()
+        return self
+
+    def _append(self, kind, module):
+        if not self.blocks:
+            self.block()
+        layers = next(reversed(self.blocks.values()))
+        k = sum(n.startswith(kind) for n in layers) + 1
+        layers[kind if kind in ("pool", "residual") and k == 1 else f"{kind}{k}"] = module
 
     def _shrink(self, what, kernel, stride, padding):
         h = (self.h + 2 * padding - kernel) // stride + 1
@@ -43,31 +109,34 @@ class _Stage:
         self.h, self.w = h, w
 
     def conv(self, filters, kernel, cfg, padding=0):
-        self.layers.append(nn.Conv2d(self.c, filters, kernel, padding=padding,
-                                     bias=not cfg["batchnorm"]))
+        self._append("conv", nn.Conv2d(self.c, filters, kernel, padding=padding,
+                                       bias=not cfg["batchnorm"]))
         self._shrink(f"{kernel}x{kernel} convolution", kernel, 1, padding)
         self.c = filters
         if cfg["batchnorm"]:
-            self.layers.append(nn.BatchNorm2d(filters))
-        self.layers.append(get_activation(cfg["activation"])())
+            self._append("bn", nn.BatchNorm2d(filters))
+        self._append("act", get_activation(cfg["activation"])())
 
     def pool(self, cfg):
         self._shrink("2x2 pooling", 2, 2, 0)
-        self.layers.append(POOLINGS[cfg["pooling"]](2))
+        self._append("pool", POOLINGS[cfg["pooling"]](2))
 
-    def add(self, module, c_out):
-        self.layers.append(module)
+    def add(self, module, c_out, kind="residual"):
+        self._append(kind, module)
         self.c = c_out
+
+    def features(self):
+        return nn.Sequential(OrderedDict(
+            (name, nn.Sequential(layers)) for name, layers in self.blocks.items()))
 
 
 def _dense_tail(stage, cfg):
-    """Flatten (or global-pool), then the dense layers; returns (module, n_features)."""
-    layers = list(stage.layers)
+    """Flatten (or global-pool), then the dense layers; returns (CNNBody, n_features)."""
     if cfg["global_pool"]:
-        layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
+        layers = [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
         n = stage.c
     else:
-        layers.append(nn.Flatten())
+        layers = [nn.Flatten()]
         n = stage.c * stage.h * stage.w
     for units in cfg["dense_units"]:
         if cfg["dropout"] > 0:
@@ -79,7 +148,7 @@ def _dense_tail(stage, cfg):
         n = units
     if cfg["dropout"] > 0:  # before the head the estimator appends
         layers.append(nn.Dropout(cfg["dropout"]))
-    return nn.Sequential(*layers), n
+    return CNNBody(stage.features(), nn.Sequential(*layers)), n
 
 
 def _small(input_shape, cfg):
@@ -95,6 +164,7 @@ def _lenet5(input_shape, cfg):
     """LeCun et al. (1998): (conv 5x5 - pool) per stage, dense 120-84, tanh, avg pooling."""
     stage = _Stage(input_shape, "lenet5")
     for f in cfg["filters"]:
+        stage.block()
         stage.conv(f, cfg["kernel_size"], cfg)
         stage.pool(cfg)
     return _dense_tail(stage, cfg)
@@ -105,6 +175,7 @@ def _vgg(input_shape, cfg):
     stage = _Stage(input_shape, "vgg")
     k = cfg["kernel_size"]
     for f in cfg["filters"]:
+        stage.block()
         stage.conv(f, k, cfg, padding=k // 2)
         stage.conv(f, k, cfg, padding=k // 2)
         stage.pool(cfg)
@@ -149,8 +220,9 @@ def _resnet(input_shape, cfg):
     k = cfg["kernel_size"]
     if k % 2 == 0:
         raise ValueError(f"architecture='resnet' needs an odd kernel_size; got {k}.")
-    stage.conv(cfg["filters"][0], k, cfg, padding=k // 2)
+    stage.block("stem").conv(cfg["filters"][0], k, cfg, padding=k // 2)
     for i, f in enumerate(cfg["filters"]):
+        stage.block(f"block{i + 1}")
         if i > 0:
             stage.pool(cfg)
         stage.add(ResidualBlock(stage.c, f, k, cfg["batchnorm"], cfg["activation"]), f)
@@ -284,7 +356,16 @@ def make_cnn(input_shape, architecture="small", *, filters=None, kernel_size=Non
     Returns
     -------
     module : nn.Module
+        A :class:`CNNBody` (named stages ``features.block1``, ... and ``dense``) for
+        presets; the user's module (plus a ``Flatten`` if needed) otherwise.
     n_features : int
+
+    Examples
+    --------
+    >>> from sklearn_dl.bodies import make_cnn
+    >>> body, n_features = make_cnn((3, 32, 32), "vgg", filters=(8, 16))
+    >>> n_features, list(body.stages())
+    (128, ['block1', 'block2'])
     """
     input_shape = _check_input_shape(input_shape)
     overrides = {"filters": filters, "kernel_size": kernel_size, "pooling": pooling,
@@ -313,4 +394,4 @@ def make_cnn(input_shape, architecture="small", *, filters=None, kernel_size=Non
     return builder(input_shape, _config(architecture, overrides))
 
 
-__all__ = ["CNN_ARCHITECTURES", "POOLINGS", "ResidualBlock", "make_cnn"]
+__all__ = ["CNN_ARCHITECTURES", "POOLINGS", "CNNBody", "ResidualBlock", "make_cnn"]

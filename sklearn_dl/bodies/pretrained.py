@@ -16,19 +16,21 @@ This module never changes torch's thread settings.
 """
 
 import copy as _copy
-import fnmatch
 import itertools
-from dataclasses import dataclass
+from collections.abc import Mapping
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torchvision.models.feature_extraction import create_feature_extractor, get_graph_node_names
-from torchvision.models.vgg import cfgs as _VGG_CFGS
 
+from .backbones import (  # noqa: F401  (re-exported)
+    BACKBONES, BackboneSpec, Block, Stage, get_backbone, list_backbones, register_backbone,
+)
+from ._fine_tuning import FineTuningPlan, block_param_groups  # noqa: F401  (re-exported)
 from ._weights import (  # noqa: F401  (re-exported: the public API lives here)
-    BACKBONES, CAFFE_SPEC, LITE_SPEC, LOCAL_FORMATS, TORCHVISION_SPEC, EfficientNetLiteTrunk,
+    CAFFE_SPEC, LITE_SPEC, LOCAL_FORMATS, TORCHVISION_SPEC, EfficientNetLiteTrunk,
     PreprocessSpec, WeightsPackageMissingError, WeightSource, WeightsUnavailableError,
     _check_backbone, as_size, cached_backbones, clear_backbone_cache, load_backbone,
     load_backbone_with_info, resolve_weights,
@@ -39,6 +41,7 @@ __all__ = [
     "WeightsUnavailableError", "WeightsPackageMissingError", "resolve_weights", "load_backbone",
     "clear_backbone_cache", "build_feature_extractor", "list_layers", "backbone_blocks",
     "block_param_groups", "TORCHVISION_SPEC", "CAFFE_SPEC", "LITE_SPEC", "DEFAULT_LAYER",
+    "BackboneSpec", "Stage", "get_backbone", "list_backbones", "register_backbone",
 ]
 
 POOLINGS = ("avg", "max", "flatten")
@@ -102,65 +105,32 @@ class Preprocess(nn.Module):
 # --------------------------------------------------------------------------- blocks / stages
 
 
-@dataclass(frozen=True)
-class Block:
-    """A stage of a backbone: its parameter prefixes and the graph node of its output."""
+class _RegistryView(Mapping):
+    """Read-only ``backbone name -> fact`` view of the registry (kept for older callers:
+    ``BLOCKS[name]`` is ``get_backbone(name).stages``)."""
 
-    name: str
-    params: tuple
-    output: str
-    head: bool = False  # part of the ImageNet classifier, only meaningful with its weights
+    def __init__(self, attribute):
+        self._attribute = attribute
 
+    def __getitem__(self, name):
+        return getattr(get_backbone(name), self._attribute)
 
-def _vgg_blocks(cfg):
-    # Keras names: block<n> ends with the max-pool; torchvision's features alternate conv, ReLU
-    # and a pool for every "M", so the indices follow from the config.
-    blocks, convs, idx = [], [], 0
-    for v in cfg:
-        if v == "M":
-            blocks.append(Block(f"block{len(blocks) + 1}", tuple(f"features.{i}" for i in convs),
-                                f"features.{idx}"))
-            convs, idx = [], idx + 1
-        else:
-            convs.append(idx)
-            idx += 2
-    return blocks + [Block("fc1", ("classifier.0",), "classifier.1", True),
-                     Block("fc2", ("classifier.3",), "classifier.4", True)]
+    def __iter__(self):
+        return iter(BACKBONES)
+
+    def __len__(self):
+        return len(BACKBONES)
 
 
-def _seq(prefix, start, stop):
-    return tuple(f"{prefix}.{i}" for i in range(start, stop))
-
-
-_RESNET = [Block("stem", ("conv1", "bn1"), "maxpool")] + [
-    Block(f"layer{i}", (f"layer{i}",), f"layer{i}") for i in range(1, 5)]
-_LITE0_STAGES = [(0, 1), (1, 3), (3, 5), (5, 8), (8, 11), (11, 15), (15, 16)]
-
-BLOCKS = {
-    "vgg16": _vgg_blocks(_VGG_CFGS["D"]),
-    "vgg19": _vgg_blocks(_VGG_CFGS["E"]),
-    "resnet18": _RESNET,
-    "resnet50": _RESNET,
-    "mobilenet_v3_small": [
-        Block("stem", ("features.0",), "features.0"),
-        Block("stage1", ("features.1",), "features.1"),
-        Block("stage2", _seq("features", 2, 4), "features.3"),
-        Block("stage3", _seq("features", 4, 9), "features.8"),
-        Block("stage4", _seq("features", 9, 12), "features.11"),
-        Block("head", ("features.12",), "features.12")],
-    "efficientnet_lite0": [Block("stem", ("_conv_stem", "_bn0"), "stem_act")] + [
-        Block(f"stage{i + 1}", _seq("_blocks", a, b), f"_blocks.{b - 1}")
-        for i, (a, b) in enumerate(_LITE0_STAGES)] + [
-        Block("head", ("_conv_head", "_bn1"), "head_act")],
-}
-#: The convolutional base's output (Keras' ``include_top=False``).
-DEFAULT_LAYER = {"vgg16": "block5", "vgg19": "block5", "resnet18": "layer4",
-                 "resnet50": "layer4", "mobilenet_v3_small": "head", "efficientnet_lite0": "head"}
+#: backbone -> its stages (:class:`Stage`), input -> output; a view of the registry.
+BLOCKS = _RegistryView("stages")
+#: backbone -> the output of its convolutional base (Keras' ``include_top=False``).
+DEFAULT_LAYER = _RegistryView("default_layer")
 
 
 def backbone_blocks(backbone):
     """Ordered blocks (input -> output) of a backbone: ``[(name, param_prefixes), ...]``."""
-    return [(b.name, b.params) for b in BLOCKS[_check_backbone(backbone)]]
+    return [(b.name, b.params) for b in get_backbone(backbone).stages]
 
 
 def _graph_nodes(model):
@@ -182,19 +152,20 @@ def list_layers(backbone, raw=False):
     -------
     list of str
     """
-    backbone = _check_backbone(backbone)
+    spec = get_backbone(backbone)
     if not raw:
-        return [b.name for b in BLOCKS[backbone]]
+        return spec.stage_names
     with torch.device("meta"):  # architecture only: no weights, no memory, no download
-        model = BACKBONES[backbone].build(input_size=224, head=True)
+        model = spec.build(input_size=224, head=True)
     return _graph_nodes(model)
 
 
 def _resolve_layer(backbone, model, layer, has_head):
-    head_prefixes = tuple(p.rstrip(".") for p in BACKBONES[backbone].head_prefixes)
-    aliases = {b.name: b for b in BLOCKS[backbone]}
+    spec = get_backbone(backbone)
+    head_prefixes = tuple(p.rstrip(".") for p in spec.head_prefixes)
+    aliases = {b.name: b for b in spec.stages}
     if layer is None:
-        layer = DEFAULT_LAYER[backbone]
+        layer = spec.default_layer
     in_head = False
     if layer in aliases:
         node, in_head = aliases[layer].output, aliases[layer].head
@@ -212,7 +183,7 @@ def _resolve_layer(backbone, model, layer, has_head):
     if in_head and not has_head:
         raise ValueError(f"Layer {layer!r} is in the classifier, but these weights only cover "
                          f"the convolutional base of {backbone!r}; choose one of "
-                         f"{[b.name for b in BLOCKS[backbone] if not b.head]}.")
+                         f"{[b.name for b in spec.stages if not b.head]}.")
     return node
 
 
@@ -290,6 +261,36 @@ class FeatureExtractor(nn.Module):
                     m.eval()
         return self
 
+    def stages(self):
+        """Stage name -> module path in this extractor, for the stages its graph runs.
+
+        Stages past the cut ``layer`` are not included. Each path names an ``nn.Identity``
+        the stage's output passes through (``"body.taps.layer2"``): a hook point, since
+        ``torch.fx`` calls a stage's leaf modules directly and never the stage's container.
+
+        Returns
+        -------
+        dict of str to str
+
+        Examples
+        --------
+        >>> from sklearn_dl.bodies.pretrained import build_feature_extractor
+        >>> fe = build_feature_extractor("resnet18", None, layer="layer2", input_size=32)
+        >>> fe.stages()
+        {'stem': 'body.taps.stem', 'layer1': 'body.taps.layer1', 'layer2': 'body.taps.layer2'}
+        """
+        taps = getattr(self.body, "taps", None)
+        return {name: f"body.taps.{name}" for name in (taps._modules if taps else ())}
+
+    @property
+    def default_layer(self):
+        """The layer features are taken at: a stage name, or the module path of a raw node
+        (``"body.features.23"``); None if that node is not a module (a functional op)."""
+        if self.layer in self.stages():
+            return self.layer
+        modules = {n.target for n in self.body.graph.nodes if n.op == "call_module"}
+        return f"body.{self.node}" if self.node in modules else None
+
     def get_feature_names_out(self):
         """Feature names, e.g. ``block4_avg0`` or ``block4_c3_h1_w2`` (flatten)."""
         shape = self.feature_map_shape
@@ -306,6 +307,45 @@ class FeatureExtractor(nn.Module):
         return (f"backbone={self.backbone!r}, layer={self.layer!r}, node={self.node!r}, "
                 f"pooling={self.pooling!r}, source={self.source_name!r}, "
                 f"n_features={self.n_features}")
+
+
+def _stages_up_to(spec, model, layer, node, has_head):
+    """The stages computed on the way to the cut ``node``, input -> output."""
+    stages = [s for s in spec.stages if has_head or not s.head]
+    names = [s.name for s in stages]
+    if layer in names:
+        return stages[:names.index(layer) + 1]
+    nodes = _graph_nodes(model)  # a raw node: place the stages by execution order
+
+    def last(query):
+        hits = [i for i, n in enumerate(nodes) if n == query or n.startswith(query + ".")]
+        return hits[-1] if hits else -1
+
+    cut = last(node)
+    return [s for s in stages if 0 <= last(s.output) <= cut]
+
+
+def _add_stage_taps(body, taps):
+    """Pass each stage's output through an ``nn.Identity`` at ``body.taps.<stage>``.
+
+    ``taps`` maps stage name -> its key in the traced graph's output dict; afterwards the
+    graph returns ``features`` only. Identities return their input: values, parameters and
+    state dicts are unchanged. Both of the extractor's graphs (train and eval) get them.
+    """
+    holder = nn.Module()
+    for name in taps:
+        holder.add_module(name, nn.Identity())
+    body.add_module("taps", holder)
+    for graph in {id(g): g for g in (body.train_graph, body.eval_graph)}.values():
+        out = next(n for n in graph.nodes if n.op == "output")
+        for name, key in taps.items():
+            node = out.args[0][key]
+            with graph.inserting_after(node):
+                tap = graph.call_module(f"taps.{name}", (node,))
+            node.replace_all_uses_with(tap, delete_user_cb=lambda user, tap=tap: user is not tap)
+        out.args = ({"features": out.args[0]["features"]},)
+        graph.lint()
+    body.recompile()
 
 
 def _weight_sharing_clone(model):
@@ -358,114 +398,15 @@ def build_feature_extractor(backbone, weights="DEFAULT", layer=None, pooling="av
     if not copy:
         model = _weight_sharing_clone(model)
     node = _resolve_layer(backbone, model, layer, has_head)
-    body = create_feature_extractor(model, return_nodes={node: "features"},
+    spec = get_backbone(backbone)
+    stages = _stages_up_to(spec, model, layer or spec.default_layer, node, has_head)
+    return_nodes = {s.output: s.name for s in stages}
+    return_nodes[node] = "features"
+    body = create_feature_extractor(model, return_nodes=return_nodes,
                                     suppress_diff_warning=True)
+    _add_stage_taps(body, {s.name: return_nodes[s.output] for s in stages})
     fe = FeatureExtractor(
         Preprocess(source.preprocessing, input_size), body, backbone=backbone,
-        layer=layer or DEFAULT_LAYER[backbone], node=node, pooling=pooling,
+        layer=layer or spec.default_layer, node=node, pooling=pooling,
         source_name=source.name, trainable=copy, freeze_batchnorm=freeze_batchnorm)
     return fe.eval()
-
-
-# --------------------------------------------------------------------------- fine-tuning
-
-
-@dataclass
-class FineTuningPlan:
-    """Which backbone parameters to freeze and how to scale the others' learning rate.
-
-    Attributes
-    ----------
-    frozen : list of str
-        fnmatch patterns of frozen parameters (for skorch's ``Freezer``).
-    param_groups : list of (str, dict)
-        ``optimizer__param_groups`` entries ``(pattern, {"lr": lr * multiplier})`` for the
-        trainable blocks; parameters matched by nothing (the new head) keep the base ``lr``.
-    blocks : list of (str, list of str, float)
-        ``(block name, patterns, lr multiplier)``, input -> output; multiplier 0 = frozen.
-    """
-
-    frozen: list
-    param_groups: list
-    blocks: list
-
-    def lr_multiplier(self, param_name):
-        """Multiplier for one parameter name (1.0 if no block matches it, e.g. the head)."""
-        for _, patterns, mult in self.blocks:
-            if any(fnmatch.fnmatchcase(param_name, p) for p in patterns):
-                return mult
-        return 1.0
-
-
-def _find_extractor(module):
-    for name, sub in module.named_modules():
-        if isinstance(sub, FeatureExtractor):
-            return sub, (f"{name}.body." if name else "body.")
-    return None, ""
-
-
-def block_param_groups(module, trainable_blocks, lr, decay=(0.1, 0.01), backbone=None,
-                       prefix=None):
-    """Freeze all but the top backbone blocks and give those reduced learning rates.
-
-    Parameters
-    ----------
-    module : nn.Module
-        The module whose ``named_parameters()`` the optimiser sees (skorch: ``net.module_``):
-        a :class:`FeatureExtractor`, a network containing one, or a bare backbone (then pass
-        ``backbone``).
-    trainable_blocks : int or "all"
-        Number of top blocks left trainable (0 = the whole backbone frozen). Blocks cut off by
-        the chosen layer are not counted.
-    lr : float
-        The head's learning rate.
-    decay : tuple of float, float or None
-        Multipliers from the top block down; the last value repeats for deeper blocks. The
-        default follows the usual advice: ~1/10 of the head's rate for the top unfrozen
-        block, ~1/100 deeper. A float ``r`` means ``r, r**2, r**3, ...``; None: all 1.
-    backbone, prefix : str, optional
-        Only for a bare backbone (default: found from the contained FeatureExtractor).
-
-    Returns
-    -------
-    FineTuningPlan
-    """
-    fe, found_prefix = _find_extractor(module)
-    if backbone is None:
-        if fe is None:
-            raise ValueError("module contains no FeatureExtractor: pass backbone= (and prefix=).")
-        backbone = fe.backbone
-    backbone = _check_backbone(backbone)
-    prefix = found_prefix if prefix is None else prefix
-    names = [n for n, _ in module.named_parameters()]
-    blocks = []
-    for b in BLOCKS[backbone]:
-        patterns = [f"{prefix}{p}.*" for p in b.params]
-        if any(fnmatch.fnmatchcase(n, p) for n in names for p in patterns):
-            blocks.append((b.name, patterns))
-    if not blocks:
-        raise ValueError(f"No parameter of module matches the {backbone!r} blocks under prefix "
-                         f"{prefix!r}; pass the right prefix=.")
-    n_trainable = len(blocks) if trainable_blocks == "all" else trainable_blocks
-    if not isinstance(n_trainable, (int, np.integer)) or not 0 <= n_trainable <= len(blocks):
-        raise ValueError(f"trainable_blocks must be 'all' or an int in [0, {len(blocks)}] "
-                         f"(blocks present: {[b for b, _ in blocks]}); got {trainable_blocks!r}.")
-    if decay is None:
-        mults = [1.0] * n_trainable
-    elif isinstance(decay, (int, float)):
-        mults = [float(decay) ** (k + 1) for k in range(n_trainable)]
-    else:
-        decay = [float(d) for d in decay]
-        if not decay:
-            raise ValueError("decay must not be empty.")
-        mults = [decay[min(k, len(decay) - 1)] for k in range(n_trainable)]
-    plan = FineTuningPlan(frozen=[], param_groups=[], blocks=[])
-    n_frozen = len(blocks) - n_trainable
-    for i, (name, patterns) in enumerate(blocks):
-        mult = 0.0 if i < n_frozen else mults[len(blocks) - 1 - i]
-        plan.blocks.append((name, patterns, mult))
-        if mult == 0.0:
-            plan.frozen.extend(patterns)
-        elif mult != 1.0:
-            plan.param_groups.extend((p, {"lr": lr * mult}) for p in patterns)
-    return plan
