@@ -67,17 +67,13 @@ N_TRANSFER = 500  # the transfer models recompute the frozen features every epoc
 
 def load():
     """A class-balanced slice of CIFAR-10 (uint8, (n, 32, 32, 3))."""
-    npz = Path(os.environ.get("SKLEARN_DL_DATA", "")) / "cifar10_subset.npz"
-    if npz.is_file():
-        data = np.load(npz)
-        X, y, Xt, yt = data["X_train"], data["y_train"], data["X_test"], data["y_test"]
-    else:
-        from sklearn_dl.datasets import load_cifar10
+    from sklearn_dl.datasets import load_cifar10
 
-        try:
-            (X, y), (Xt, yt) = load_cifar10(kind="train"), load_cifar10(kind="test")
-        except (OSError, ValueError) as exc:
-            raise SystemExit(f"SKIP: no CIFAR-10 found ({exc}); set SKLEARN_DL_DATA.")
+    try:
+        (X, y), (Xt, yt) = (load_cifar10(kind="train", subset=True),
+                            load_cifar10(kind="test", subset=True))
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"SKIP: no CIFAR-10 found ({exc}); set SKLEARN_DL_DATA.")
     rng = np.random.RandomState(0)  # the subset is sorted by class: sample, do not slice
     tr = rng.choice(len(y), N_TRAIN, replace=False)
     te = rng.choice(len(yt), N_TEST, replace=False)
@@ -98,8 +94,13 @@ models["from scratch"] = (CNNClassifier(
 print(f"CNN from scratch: test accuracy {models['from scratch'][0].score(X_test, y_test):.3f}"
       f" ({time.time() - t0:.0f} s)")
 
-vgg_file = Path(os.environ.get("SKLEARN_DL_WEIGHTS", "")) / "vgg16_imagenet_features_caffe.pt"
-if vgg_file.is_file():
+try:
+    from sklearn_dl.datasets import find_weights_file
+
+    vgg_file = find_weights_file("vgg16_imagenet_features_caffe.pt")
+except FileNotFoundError:
+    vgg_file = None
+if vgg_file is not None:
     t0 = time.time()
     vgg = TransferLearningClassifier(
         "vgg16", weights=str(vgg_file), weights_format="caffe", layer="block4",
@@ -109,7 +110,7 @@ if vgg_file.is_file():
     print(f"VGG16 (block4, frozen) transfer: test accuracy {vgg.score(X_test, y_test):.3f} "
           f"({time.time() - t0:.0f} s)")
 else:
-    print(f"VGG16 skipped: no {vgg_file.name} in $SKLEARN_DL_WEIGHTS")
+    print("VGG16 skipped: no vgg16_imagenet_features_caffe.pt in $SKLEARN_DL_WEIGHTS")
 
 try:
     t0 = time.time()

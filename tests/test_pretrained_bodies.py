@@ -21,8 +21,20 @@ from sklearn_dl.bodies.pretrained import (
     load_backbone, resolve_weights,
 )
 
-VGG_CAFFE = "/work/shared/weights/vgg16_imagenet_features_caffe.pt"
-CIFAR = "/work/shared/data/cifar10_subset.npz"
+
+
+def _vgg_caffe_file():
+    # the development copy, found through $SKLEARN_DL_WEIGHTS (set by conftest from
+    # ../shared) or the data home; absent on users' machines
+    from sklearn_dl.datasets import find_weights_file
+
+    try:
+        return str(find_weights_file("vgg16_imagenet_features_caffe.pt"))
+    except FileNotFoundError:
+        return ""
+
+
+VGG_CAFFE = _vgg_caffe_file()
 BACKBONES = ["vgg16", "vgg19", "resnet18", "resnet50", "mobilenet_v3_small",
              "efficientnet_lite0"]
 
@@ -466,13 +478,17 @@ def test_vgg16_caffe_file_loads_with_its_biases():
 
 @pytest.fixture(scope="module")
 def cifar_split():
-    if not os.path.isfile(CIFAR):
+    from sklearn_dl.datasets import load_cifar10
+
+    try:
+        X, y = load_cifar10(kind="train", subset=True)
+        Xt, yt = load_cifar10(kind="test", subset=True)
+    except FileNotFoundError:
         pytest.skip("CIFAR-10 subset only exists on dev machines")
-    data = np.load(CIFAR)
     rng = np.random.RandomState(0)  # the file is sorted by class: sample, do not slice
-    tr = rng.choice(len(data["y_train"]), 250, replace=False)
-    te = rng.choice(len(data["y_test"]), 150, replace=False)
-    return data["X_train"][tr], data["y_train"][tr], data["X_test"][te], data["y_test"][te]
+    tr = rng.choice(len(y), 250, replace=False)
+    te = rng.choice(len(yt), 150, replace=False)
+    return X[tr], y[tr], Xt[te], yt[te]
 
 
 def _accuracy(fe, split):

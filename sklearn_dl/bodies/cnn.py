@@ -19,6 +19,7 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
+from .custom import output_size
 from .mlp import get_activation  # one activation registry for all bodies
 
 POOLINGS = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d}
@@ -285,28 +286,6 @@ def _check_input_shape(input_shape):
     return tuple(int(s) for s in shape)
 
 
-def _n_features_of(module, input_shape):
-    """Dry forward pass on zeros; flattens for the caller if the module returns maps."""
-    was_training = module.training
-    module.eval()  # no BatchNorm statistics are updated, no dropout
-    try:
-        with torch.no_grad():
-            param = next(module.parameters(), None)
-            device = param.device if param is not None else "cpu"
-            out = module(torch.zeros((2, *input_shape), device=device))
-    except Exception as exc:
-        raise ValueError(f"The custom CNN module failed on a zero input of shape "
-                         f"(2, {', '.join(map(str, input_shape))}): {exc}") from exc
-    finally:
-        module.train(was_training)
-    if not isinstance(out, torch.Tensor) or out.ndim < 2 or out.shape[0] != 2:
-        raise ValueError("The custom CNN module must return a (batch, n_features) tensor; "
-                         f"got {type(out).__name__} {getattr(out, 'shape', '')}.")
-    if out.ndim > 2:
-        module = nn.Sequential(module, nn.Flatten())
-    return module, int(out[0].numel())
-
-
 def make_cnn(input_shape, architecture="small", *, filters=None, kernel_size=None,
              pooling=None, dense_units=None, dropout=None, batchnorm=None,
              activation=None, global_pool=None):
@@ -386,7 +365,7 @@ def make_cnn(input_shape, architecture="small", *, filters=None, kernel_size=Non
         else:
             raise TypeError(f"architecture must be a preset name, an nn.Module or a "
                             f"callable; got {type(architecture).__name__}.")
-        return _n_features_of(module, input_shape)
+        return output_size(module, input_shape, "CNN module")
     if architecture not in CNN_ARCHITECTURES:
         raise ValueError(f"Unknown architecture {architecture!r}; presets are "
                          f"{sorted(CNN_ARCHITECTURES)}, or pass an nn.Module.")
