@@ -6,6 +6,7 @@ is trained by its negative log-likelihood.
 """
 
 from . import metrics
+from .evaluation import EvaluationReport, evaluate
 from ._skorch import DivergenceError
 from .classification import CNNClassifier, NNClassifier
 from .features import PretrainedFeatureTransformer
@@ -24,5 +25,7 @@ __all__ = [
     "PretrainedFeatureTransformer",
     "TransferLearningClassifier",
     "DivergenceError",
+    "evaluate",
+    "EvaluationReport",
     "__version__",
 ]
