@@ -302,7 +302,8 @@ def accuracy_vs_confidence(y_true, y_prob, *, thresholds=None, labels=None):
     y_true : array-like of shape (n_samples,)
     y_prob : array-like of shape (n_samples, n_classes) or (n_samples,), or distribution
     thresholds : array-like of float, default=None
-        Confidence thresholds; by default 0, 0.05, ..., 0.95 above ``1 / n_classes``.
+        Confidence thresholds; by default ``1 / n_classes`` (all samples kept), then
+        the multiples of 0.05 above it up to 0.95.
     labels : array-like of shape (n_classes,), default=None
 
     Returns
@@ -322,8 +323,9 @@ def accuracy_vs_confidence(y_true, y_prob, *, thresholds=None, labels=None):
     index, proba, classes = check_proba(y_true, y_prob, labels, "accuracy_vs_confidence")
     confidence, correct = _confidence(index, proba, "top_label")
     if thresholds is None:
-        grid = np.round(np.arange(0.0, 1.0, 0.05), 2)
-        thresholds = grid[grid >= 1.0 / len(classes) - 1e-12]
+        # from 1 / n_classes (every prediction is at least that confident) up by 0.05
+        grid = np.round(np.arange(0.05, 1.0, 0.05), 2)
+        thresholds = np.r_[1.0 / len(classes), grid[grid > 1.0 / len(classes) + 1e-9]]
     thresholds = np.asarray(thresholds, dtype=np.float64)
     rows = []
     for t in thresholds:
