@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -36,7 +36,6 @@ class EvaluationReport:
     task: str
     figure: object = None
     n_samples: int = 0
-    notes: list = field(default_factory=list)
 
     def __repr__(self):
         head = f"EvaluationReport({self.task}, n_samples={self.n_samples})\n"

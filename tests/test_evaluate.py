@@ -73,12 +73,12 @@ def test_regression_comparison_with_point_predictor_and_panel(tmp_path):
     assert (tmp_path / "panel.png").stat().st_size > 10000
 
 
-def test_classification_report_with_sklearn_and_sklearn_dl_models(digits, tmp_path):
+def test_classification_report_with_sklearn_and_sklearn_dl_models(digits):
     X, y, Xt, yt, images = digits
     models = {
         "logistic": make_pipeline(StandardScaler(), LogisticRegression(C=0.05)),
         "forest": RandomForestClassifier(n_estimators=30, random_state=0),
-        "nn": NNClassifier(hidden_layer_sizes=(32,), lr=3e-3, max_epochs=40,
+        "nn": NNClassifier(hidden_layer_sizes=(32,), lr=1e-2, max_epochs=15,
                            random_state=0),
     }
     for model in models.values():
@@ -96,8 +96,7 @@ def test_classification_report_with_sklearn_and_sklearn_dl_models(digits, tmp_pa
     titled = [a for a in report.figure.axes if a.get_title()]
     assert len(titled) == 3 * 4
     assert "digit 3" in [t.get_text() for t in titled[1].get_xticklabels()]
-    report.figure.savefig(tmp_path / "panel.png", dpi=40)
-    assert (tmp_path / "panel.png").stat().st_size > 10000
+    assert len(titled[3].get_images()) == 12  # the most confident mistakes
 
 
 def test_string_labels_and_input_errors():

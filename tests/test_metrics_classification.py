@@ -1,5 +1,7 @@
 """Classification metrics: log loss, Brier, calibration errors, accuracy vs confidence."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -147,3 +149,29 @@ def test_accuracy_vs_confidence_rises_for_a_useful_confidence(multiclass):
     assert np.all(np.diff(table["fraction"]) <= 0)
     acc = table["accuracy"].dropna().to_numpy()
     assert acc[-1] > acc[0] + 0.2
+
+
+class _CategoricalMixture:
+    """The surface of an ensemble's categorical predictive distribution."""
+
+    family = SimpleNamespace(name="categorical", discrete=True)
+    scipy = None
+
+    def __init__(self, members):
+        self.members = members
+
+    def mean(self):
+        return np.mean(self.members, axis=0)
+
+    def log_likelihood(self, y):
+        return np.log(self.mean()[np.arange(len(y)), y])
+
+
+def test_classification_metrics_take_a_mixture_distribution(multiclass, rng):
+    y, proba = multiclass
+    noisy = softmax(np.log(proba) + rng.normal(scale=0.5, size=proba.shape), axis=1)
+    mixture = _CategoricalMixture([proba, noisy])
+    average = (proba + noisy) / 2
+    assert expected_calibration_error(y, mixture) == pytest.approx(
+        expected_calibration_error(y, average))
+    assert brier_score(y, mixture) == pytest.approx(brier_score(y, average))

@@ -122,3 +122,14 @@ def test_scorer_names_and_option_errors():
     with pytest.raises(ValueError, match="sample_weight"):
         get_scorer("interval_coverage")(MixtureRegressor().fit(np.zeros((2, 1)), [0, 0]),
                                         np.zeros((2, 1)), np.zeros(2), sample_weight=[1, 1])
+
+
+def test_scikit_learn_does_not_accept_our_names_as_strings(mixture_xy):
+    # why get_scorer exists: scikit-learn validates scoring strings against its own
+    # registry (fixed at import, no public way to add names in 1.9); if this ever
+    # passes, the scorer docs should say the names work directly
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X, y = mixture_xy
+    with pytest.raises(InvalidParameterError, match="scoring"):
+        GridSearchCV(MixtureRegressor(), {"spread": [1.0]}, scoring="neg_crps").fit(X, y)

@@ -31,6 +31,8 @@ def is_distribution(obj):
     """Whether ``obj`` looks like a predictive distribution (not an array)."""
     if isinstance(obj, (np.ndarray, list, tuple)) or np.isscalar(obj):
         return False
+    if hasattr(obj, "family") and hasattr(obj, "mean"):
+        return True
     return any(hasattr(obj, m) for m in ("log_likelihood", "logpdf", "logpmf"))
 
 
