@@ -6,6 +6,7 @@ is trained by its negative log-likelihood.
 """
 
 from . import distributions, metrics
+from .evaluation import EvaluationReport, evaluate
 from .persistence import load, save
 from .summary import anova
 from ._base import DivergenceWarning, FitInterruptedWarning
@@ -37,5 +38,7 @@ __all__ = [
     "anova",
     "save",
     "load",
+    "evaluate",
+    "EvaluationReport",
     "__version__",
 ]
