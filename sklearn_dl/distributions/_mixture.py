@@ -22,9 +22,10 @@ class MixtureDistribution(PredictiveDistribution):
       ``var = sum_k w_k (var_k + mean_k^2) - mean^2``;
     * ``logpdf(y)`` by log-sum-exp of the components' log densities;
     * ``cdf(y)`` as the weighted average of the components' cdfs;
-    * ``ppf(q)`` by a vectorised bisection on ``cdf``, bracketed by the components'
-      quantiles (the mixture's quantile lies between their smallest and largest); on the
-      integers for discrete families;
+    * ``ppf(q)`` by a vectorised root search on ``cdf``, bracketed by the components'
+      quantiles (the mixture's quantile lies between their smallest and largest):
+      Newton steps safeguarded by bisection; bisection on the integers for discrete
+      families;
     * ``rvs`` draws a component per draw, then from that component;
     * classification: ``mean()`` averages the class probabilities.
 
@@ -170,14 +171,26 @@ class MixtureDistribution(PredictiveDistribution):
                 lo = np.where(open_ & below, mid, lo)
                 hi = np.where(open_ & ~below, mid, hi)
             return np.where(inner, hi, out)
+        # continuous: Newton steps on cdf(x) = q, safeguarded by the bracket (a step
+        # leaving it falls back to bisection), so a few iterations usually suffice
+        x = 0.5 * (lo + hi)
+        done = ~inner
         for _ in range(_BISECTION_STEPS):
-            mid = 0.5 * (lo + hi)
-            below = self.cdf(np.where(inner, mid, hi)) < q
-            lo = np.where(inner & below, mid, lo)
-            hi = np.where(inner & ~below, mid, hi)
-            if np.all((hi - lo)[inner] <= 1e-12 * (1.0 + np.abs(hi[inner]))):
+            xi = x
+            F = self.cdf(np.where(inner, xi, hi))
+            converged = np.abs(F - q) <= 1e-12
+            below = F < q
+            lo = np.where(inner & below, xi, lo)
+            hi = np.where(inner & ~below, xi, hi)
+            f = self.pdf(np.where(inner, xi, hi))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                step = xi - (F - q) / f
+            ok = np.isfinite(step) & (step >= lo) & (step <= hi)
+            x = np.where(converged, xi, np.where(ok, step, 0.5 * (lo + hi)))
+            done = ~inner | converged | ((hi - lo) <= 1e-12 * (1.0 + np.abs(hi)))
+            if np.all(done):
                 break
-        return np.where(inner, 0.5 * (lo + hi), out)
+        return np.where(inner, x, out)
 
     def rvs(self, size=None, random_state=None):
         rng = check_random_state(random_state)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils import check_random_state
 
+from ..families._base import Family
 from ._base import PredictiveDistribution
 
 
@@ -86,6 +87,10 @@ class ParametricDistribution(PredictiveDistribution):
     def logpdf(self, y):
         if self.is_classification:
             return np.asarray(self.family.logpdf(self._params, self._encode(y)),
+                              dtype=np.float64)
+        if type(self.family).logpdf is Family.logpdf:  # scipy's: reuse the frozen object
+            dist = self.scipy
+            return np.asarray(dist.logpmf(y) if self.family.discrete else dist.logpdf(y),
                               dtype=np.float64)
         return np.asarray(self.family.logpdf(self._params, y), dtype=np.float64)
 

@@ -101,6 +101,10 @@ class Normal(Family):
     def to_scipy(self, params):
         return stats.norm(loc=params["mean"], scale=params["scale"])
 
+    def logpdf(self, params, y):
+        z = (np.asarray(y, dtype=np.float64) - params["mean"]) / params["scale"]
+        return -np.log(params["scale"]) - 0.5 * z * z - 0.5 * LOG_2PI
+
     def variance(self, params):
         return params["scale"] ** 2
 

@@ -93,19 +93,30 @@ def mean_nll(y_true, y_dist, *, sample_weight=None):
 def _crps_method(dist, method):
     if method not in _CRPS_METHODS:
         raise ValueError(f"method must be one of {_CRPS_METHODS}; got {method!r}.")
-    closed = is_single(dist) and family_name(dist) in ("normal", "poisson")
+    closed = ((is_single(dist) and family_name(dist) in ("normal", "poisson"))
+              or _is_normal_mixture(dist))
     if method == "closed" and not closed:
         raise ValueError(
             "method='closed': no closed-form CRPS for this distribution (known for a "
-            "single Normal or Poisson); use method='auto'.")
+            "single Normal or Poisson and for mixtures of Normals); use method='auto'.")
     if method == "auto":
         return "closed" if closed else ("sum" if is_discrete(dist) else "quantile")
     return method
 
 
+def _is_normal_mixture(dist):
+    return (hasattr(dist, "components") and hasattr(dist, "weights")
+            and family_name(dist) == "normal")
+
+
 def _crps_closed(y, dist):
     import scoringrules as sr
 
+    if _is_normal_mixture(dist):  # closed form of a Normal mixture (ensembles, MC dropout)
+        means = np.stack([np.asarray(c.mean()) for c in dist.components], axis=-1)
+        sds = np.stack([np.asarray(c.std()) for c in dist.components], axis=-1)
+        w = np.broadcast_to(np.asarray(dist.weights, dtype=float), means.shape)
+        return sr.crps_mixnorm(y, means, sds, w, m_axis=-1, backend="numpy")
     if family_name(dist) == "normal":
         return sr.crps_normal(y, np.asarray(dist.mean()), np.asarray(dist.std()),
                               backend="numpy")
