@@ -1,4 +1,6 @@
-"""The edge lover: a CNN with one 5x5 kernel learns an edge detector.
+"""
+The edge lover: a CNN with one 5x5 kernel learns an edge detector
+=================================================================
 
 The course's "art-style lover" exercise: someone likes pictures with vertical stripes and
 dislikes horizontal ones. A network with a *single* 5x5 convolution kernel, no activation
@@ -33,12 +35,15 @@ vertical-edge detector (Sobel's derivative without its smoothing along the edge)
 # %%
 # Synthetic pictures: stripes of random width and phase, plus noise
 # ------------------------------------------------------------------
+import os
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
 from sklearn_dl import CNNClassifier  # noqa: E402
@@ -46,6 +51,8 @@ from sklearn_dl.inspection import (  # noqa: E402
     activation_maps, filter_weights, plot_activation_maps, plot_filters,
 )
 
+QUICK = os.environ.get("SKLEARN_DL_EXAMPLE_QUICK") == "1"  # a short run, for the tests
+torch.set_num_threads(int(os.environ.get("SKLEARN_DL_EXAMPLE_THREADS", "1")))
 OUT = Path(__file__).resolve().parent / "output"
 OUT.mkdir(exist_ok=True)
 
@@ -70,7 +77,8 @@ X_test, y_test = stripes(200, seed=1)
 # One kernel, linear, global max pooling
 # --------------------------------------
 net = nn.Sequential(nn.Conv2d(1, 1, kernel_size=5), nn.AdaptiveMaxPool2d(1), nn.Flatten())
-clf = CNNClassifier(architecture=net, max_epochs=20, lr=0.05, random_state=0).fit(X, y)
+clf = CNNClassifier(architecture=net, max_epochs=5 if QUICK else 20, lr=0.05,
+                    random_state=0).fit(X, y)
 print(f"test accuracy: {clf.score(X_test, y_test):.3f}")
 head = clf.net_.module_.head.weight.item()
 print(f"head weight: {head:.2f} (> 0: a strong response means "
@@ -107,3 +115,4 @@ fig.savefig(OUT / "edge_lover_kernel.png", dpi=120)
 fig = plot_activation_maps(clf, examples[:1], layer="0", n_cols=2)
 fig.savefig(OUT / "edge_lover_maps.png", dpi=120)
 print("saved examples/output/edge_lover_kernel.png, examples/output/edge_lover_maps.png")
+plt.show()

