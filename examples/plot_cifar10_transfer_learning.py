@@ -126,8 +126,7 @@ features = PretrainedFeatureTransformer("vgg16", memory=cache, **vgg)
 rf_vgg = evaluate("random forest on VGG16 features",
                   make_pipeline(features, RandomForestClassifier(random_state=0)),
                   X_train, X_test)
-print(f"  features: {rf_vgg[0].n_features_out_} per image; weights "
-      f"{rf_vgg[0].weights_description_}")
+print(f"  VGG16 features: {rf_vgg[0].n_features_out_} per image")
 
 # %%
 # Transfer learning: the frozen VGG16 base and a new dense head

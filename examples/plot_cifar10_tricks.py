@@ -98,7 +98,7 @@ print(f"CIFAR-10: {len(X_train):,} training and {len(X_test):,} test images "
 # %%
 # Five models: raw vs /255, then one trick at a time
 # --------------------------------------------------
-epochs = 1 if QUICK else 3
+epochs = 1 if QUICK else 4
 course_cnn = dict(architecture="vgg", filters=(16, 32), dense_units=(500, 300, 100),
                   optimizer="adam", lr=1e-3, batch_size=64, max_epochs=epochs,
                   random_state=0)
@@ -154,7 +154,7 @@ versions = [image[0]] + [augmenter(image)[0] for _ in range(8)]
 tiles = torch.cat([torch.cat(versions[r * 3:(r + 1) * 3], dim=2) for r in range(3)], dim=1)
 axes[2].imshow(tiles.permute(1, 2, 0).clamp(0, 255).numpy().astype(np.uint8))
 axes[2].set_axis_off()
-axes[2].set_title(f"a {CIFAR10_CLASSES[y_train[0]]} and 8 augmented versions")
+axes[2].set_title(f"a training image ({CIFAR10_CLASSES[y_train[0]]}), 8 augmented versions")
 fig.savefig(OUT / "cifar10_tricks.png", dpi=100)
 print("figure:", OUT / "cifar10_tricks.png")
 plt.show()

@@ -100,7 +100,8 @@ HORSE = CIFAR10_CLASSES.index("horse")
 if QUICK:
     rng = np.random.RandomState(0)
     keep, keep_test = rng.permutation(len(y_all))[:900], rng.permutation(len(y_test))[:300]
-    X_all, y_all, X_test, y_test = X_all[keep], y_all[keep], X_test[keep_test], y_test[keep_test]
+    X_all, y_all = X_all[keep], y_all[keep]
+    X_test, y_test = X_test[keep_test], y_test[keep_test]
 X_train, y_train = X_all[y_all != HORSE], y_all[y_all != HORSE]
 known, horse = y_test != HORSE, y_test == HORSE
 print(f"{len(X_train):,} training images of 9 classes (no horse); test: {known.sum():,} "

@@ -125,7 +125,8 @@ print("two test groups (course: 31 and 33), observed "
 # Predicted distributions on the test groups
 # ------------------------------------------
 # Left: observed counts against the predicted means with central 95% intervals
-# (all sorted by the Poisson model's mean).  Right: the whole predicted distribution of two groups.
+# (all sorted by the Poisson model's mean).  Right: the whole predicted distribution
+# of two groups.
 fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), layout="constrained")
 order = np.argsort(dists["Poisson GLM, PoissonNLLRegressor"].mean(), kind="stable")
 for i, name in enumerate(["least squares, constant sd", "Poisson GLM, PoissonNLLRegressor"]):
