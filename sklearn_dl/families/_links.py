@@ -47,6 +47,9 @@ LINKS = {
     # log-probabilities up to a constant per row: softmax(log p) = p
     "softmax": Link("softmax", _log_probabilities, lambda x: softmax(x, axis=-1)),
     "softplus": Link("softplus", _inv_softplus, _softplus),
+    # a parameter above 2, e.g. the degrees of freedom of a Student t with a variance
+    "2+softplus": Link("2+softplus", lambda x: _inv_softplus(np.asarray(x) - 2.0),
+                       lambda x: 2.0 + _softplus(x)),
 }
 
 
