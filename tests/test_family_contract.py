@@ -8,7 +8,7 @@ a test for it:
     declared parameter names and links describe what ``params`` returns;
 (b) ``marginal_raw`` is the maximum-likelihood constant model, and the head starts there;
 (c) a short fit on data drawn from the family, with an input-dependent parameter, beats
-    the marginal model's test NLL by at least half of what the true model gains;
+    the marginal model's test NLL by at least 70% of what the true model gains;
 (d) scikit-learn's estimator checks pass for ``NNRegressor(family=name)``;
 (e) targets outside the support give an error naming the family, and the sklearn tag
     ``positive_only`` follows the support;
@@ -179,7 +179,7 @@ def test_short_fit_beats_the_marginal_model(name, rng):
     family = get_family(name)
     X, raw, y = _family_data(family, rng, 1200)
     tr, te = slice(0, 600), slice(600, None)
-    settings = dict(hidden_layer_sizes=(16,), lr=0.02, max_epochs=40, batch_size=64,
+    settings = dict(hidden_layer_sizes=(16,), lr=0.03, max_epochs=30, batch_size=150,
                     random_state=0)
     if family.task == "regression":
         est = NNRegressor(family=name, **settings).fit(X[tr], y[tr])
@@ -194,7 +194,8 @@ def test_short_fit_beats_the_marginal_model(name, rng):
     marginal_nll = _nll(family, marginal, y[te])
     true_nll = _nll(family, torch.as_tensor(raw[te]), y[te])
     assert true_nll < marginal_nll - 0.1  # the data carry information
-    assert fitted < marginal_nll - 0.5 * (marginal_nll - true_nll), (
+    # measured: 88-100% of the true model's gain for every family
+    assert fitted < marginal_nll - 0.7 * (marginal_nll - true_nll), (
         fitted, marginal_nll, true_nll)
 
 

@@ -4,7 +4,6 @@ import math
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from scipy import stats
 
 from ._base import Family, weighted_column_mean
@@ -12,13 +11,18 @@ from ._heads import float64_target, make_blocks_head, split_blocks, weighted_col
 from ._links import get_link
 from .normal import LOG_SD_MAX, LOG_SD_MIN
 
-#: learned degrees of freedom are ``DF_MIN + softplus(raw)``: above 2, so the variance
-#: (and ``predict(return_std=True)``) exists
+#: learned degrees of freedom are ``DF_MIN + exp(raw)``: above 2, so the variance (and
+#: ``predict(return_std=True)``) exists.  The log scale matters: a gradient step changes
+#: df by a factor, so the fit moves from a Normal-like start (df = 100) to heavy tails
+#: (df = 3) in a few hundred steps, where ``2 + softplus(raw)`` would move df by ``lr``
+#: per step and need tens of thousands.
 DF_MIN = 2.0
-#: ... and at most about 100 (the raw output is clamped): a t with 100 degrees of
-#: freedom is a Normal for every practical purpose, and the clamp stops a search on
-#: Normal data from walking off to infinity
-RAW_DF_MAX = 100.0
+#: the marginal fit's df is capped here (a t with 100 degrees of freedom is a Normal
+#: for every practical purpose): on light-tailed data its maximum-likelihood df is
+#: infinite, and the head must start where a step can still reach heavy tails
+DF_START_MAX = 100.0
+# raw df above 20 (df ~ 5e8) would only overflow; never reached from the capped start
+RAW_DF_MAX = 20.0
 # start of the marginal fit's search: 5 degrees of freedom, clearly heavier than Normal
 DF_START = 5.0
 
@@ -34,7 +38,7 @@ class StudentT(Family):
     ----------
     df : float > 0 or None, default=None
         None: the degrees of freedom are learned, one per target, as ``2 +
-        softplus(raw)`` (so above 2, where the variance exists).  A number fixes them
+        exp(raw)`` (so above 2, where the variance exists).  A number fixes them
         (``df=1`` is the Cauchy distribution, whose variance is infinite).
     heteroscedastic : bool, default=True
         If True the network outputs a log scale for every input; if False one scale per
@@ -51,7 +55,8 @@ class StudentT(Family):
     A location-scale family: the estimator standardises y and maps ``loc`` and
     ``scale`` back.  ``to_scipy`` is ``scipy.stats.t(df, loc, scale)``.  The marginal
     model is fitted by L-BFGS from the sample mean, the sd and ``df = 5``.  No classical
-    unit deviance (``unit_deviance`` is None).
+    unit deviance (``unit_deviance`` is None).  The marginal (and so the starting) df is
+    capped at 100: on light-tailed data its maximum-likelihood value is infinite.
 
     Examples
     --------
@@ -79,7 +84,7 @@ class StudentT(Family):
     def links(self):
         links = {"loc": "identity", "scale": "log"}
         if self.df is None:
-            links["df"] = "2+softplus"
+            links["df"] = "log(x-2)"
         return links
 
     @property
@@ -97,7 +102,7 @@ class StudentT(Family):
         blocks = split_blocks(raw, self._n_blocks)
         loc, log_scale = blocks[0], blocks[1].clamp(LOG_SD_MIN, LOG_SD_MAX)
         if self.df is None:
-            df = DF_MIN + F.softplus(blocks[2].clamp(max=RAW_DF_MAX))
+            df = DF_MIN + torch.exp(blocks[2].clamp(max=RAW_DF_MAX))
         else:
             df = torch.full_like(loc, float(self.df))
         return loc, log_scale, df
@@ -122,7 +127,7 @@ class StudentT(Family):
         k = len(raw) // self._n_blocks
         raw[k:2 * k] = np.clip(raw[k:2 * k], LOG_SD_MIN, LOG_SD_MAX)
         if self.df is None:
-            raw[2 * k:] = np.minimum(raw[2 * k:], RAW_DF_MAX)
+            raw[2 * k:] = np.minimum(raw[2 * k:], np.log(DF_START_MAX - DF_MIN))
         return raw
 
     def marginal_start(self, y, sample_weight=None, n_targets=None):
@@ -133,7 +138,7 @@ class StudentT(Family):
         scale = sd * math.sqrt((df - 2.0) / df) if df > 2 else sd
         blocks = [loc, np.log(np.maximum(scale, np.exp(LOG_SD_MIN + 1)))]
         if self.df is None:
-            blocks.append(np.full_like(loc, get_link("2+softplus").link(DF_START)))
+            blocks.append(np.full_like(loc, get_link("log(x-2)").link(DF_START)))
         return np.concatenate(blocks)
 
     def to_scipy(self, params):
