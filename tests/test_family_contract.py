@@ -13,7 +13,8 @@ a test for it:
 (e) targets outside the support give an error naming the family, and the sklearn tag
     ``positive_only`` follows the support;
 (f) the predictive distribution's surface: mean and variance agree with Monte Carlo
-    draws from ``rvs``, ``ppf`` inverts ``cdf``, intervals cover their share of draws.
+    draws from ``rvs``, ``ppf`` inverts ``cdf``, intervals cover their share of draws,
+    and mixtures of the family (ensembles, MC dropout) have consistent quantiles.
 """
 
 import re
@@ -25,7 +26,7 @@ from sklearn.utils import get_tags
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_dl import NNClassifier, NNRegressor
-from sklearn_dl.distributions import ParametricDistribution
+from sklearn_dl.distributions import MixtureDistribution, ParametricDistribution
 from sklearn_dl.families import (
     Family,
     Gamma,
@@ -294,6 +295,23 @@ def test_interval_covers_its_share_of_draws(family, rng):
         assert np.all(coverage >= 0.8 - 0.015), coverage
     else:
         np.testing.assert_allclose(coverage, 0.8, atol=0.015)
+
+
+@pytest.mark.parametrize("family", REGRESSION_FAMILIES, ids=repr)
+def test_mixtures_of_the_family_work(family, rng):
+    # deep ensembles and MC dropout mix a family's distributions: quantiles by bisection
+    # on the mixed cdf, moments by the law of total variance
+    mix = MixtureDistribution([_dist(family, rng), _dist(family, rng)], weights=[0.3, 0.7])
+    q = np.array([0.1, 0.5, 0.9, 0.97])
+    k = mix.ppf(q)
+    np.testing.assert_array_less(q - 1e-6, mix.cdf(k))
+    if family.discrete:
+        assert np.all(mix.cdf(k - 1) < q)
+    else:
+        np.testing.assert_allclose(mix.cdf(k), q, atol=1e-6)
+    draws = mix.rvs(size=40_000, random_state=3)
+    np.testing.assert_array_less(np.abs(draws.mean(axis=0) - mix.mean()),
+                                 5 * np.sqrt(mix.var() / len(draws)))
 
 
 def test_every_registered_family_is_covered():
