@@ -28,6 +28,7 @@ that everything that is trained is part of one ``nn.Module``.
 
 from __future__ import annotations
 
+import hashlib
 import math
 
 import numpy as np
@@ -131,12 +132,23 @@ class Family:
         """
         y = np.asarray(y)
         n_targets = _n_targets(y) if n_targets is None else n_targets
+        # fit asks twice (head initialisation, null loss): remember the last search
+        key = _marginal_key(self, y, sample_weight, n_targets)
+        if key in _LAST_MARGINAL:
+            return _LAST_MARGINAL[key].copy()
+        raw = self._search_marginal(y, sample_weight, n_targets)
+        _LAST_MARGINAL.clear()
+        _LAST_MARGINAL[key] = raw.copy()
+        return raw
+
+    def _search_marginal(self, y, sample_weight, n_targets):
         y_t = self.target_tensor(y)
         if y_t.is_floating_point():
             y_t = y_t.to(torch.float64)
         w_t = None if sample_weight is None else torch.as_tensor(sample_weight,
                                                                   dtype=torch.float64)
-        raw = torch.zeros(self.n_outputs(n_targets), dtype=torch.float64, requires_grad=True)
+        start = np.asarray(self.marginal_start(y, sample_weight, n_targets), dtype=np.float64)
+        raw = torch.tensor(start, dtype=torch.float64, requires_grad=True)
         opt = torch.optim.LBFGS([raw], lr=1.0, max_iter=200, line_search_fn="strong_wolfe")
 
         def closure():
@@ -146,7 +158,30 @@ class Family:
             return loss
 
         opt.step(closure)
-        return raw.detach().numpy().copy()
+        raw = raw.detach().numpy().copy()
+        # a degenerate target (one row, a constant) can send the search to non-finite
+        # values; the starting point is then the better constant
+        return raw if np.all(np.isfinite(raw)) else start
+
+    def marginal_start(self, y, sample_weight=None, n_targets=None):
+        """Starting raw outputs of the numerical marginal fit (:meth:`marginal_raw`).
+
+        The default is zeros; families without a closed-form marginal return a
+        method-of-moments guess here, so the L-BFGS search starts near the optimum
+        whatever the units of ``y``.
+
+        Parameters
+        ----------
+        y : ndarray of shape (n_samples,) or (n_samples, n_targets)
+        sample_weight : ndarray of shape (n_samples,), default=None
+        n_targets : int, default=None
+
+        Returns
+        -------
+        raw : ndarray of shape (n_outputs,)
+        """
+        n_targets = _n_targets(np.asarray(y)) if n_targets is None else n_targets
+        return np.zeros(self.n_outputs(n_targets))
 
     def null_nll(self, y, sample_weight=None, n_targets=None):
         """Mean (weighted) NLL of ``y`` under the marginal model: the loss to beat."""
@@ -248,6 +283,17 @@ class Family:
 
     def __hash__(self):
         return hash((type(self), tuple(sorted(vars(self).items()))))
+
+
+# the last numerical marginal fit, keyed by family, target and weights (one entry)
+_LAST_MARGINAL = {}
+
+
+def _marginal_key(family, y, sample_weight, n_targets):
+    digest = hashlib.sha1(np.ascontiguousarray(y).tobytes())
+    if sample_weight is not None:
+        digest.update(np.ascontiguousarray(sample_weight, dtype=np.float64).tobytes())
+    return (type(family), repr(family), n_targets, y.shape, str(y.dtype), digest.digest())
 
 
 def _n_targets(y):
