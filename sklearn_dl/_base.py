@@ -242,7 +242,8 @@ class _BaseNN(_RStyleMixin, BaseEstimator):
         # Mean-one weights: the loss is then a weighted mean whose scale does not depend
         # on the weights' scale, and all-ones weights give exactly the unweighted loss.
         w_train = w_train / w_train.mean()
-        null_loss = family.null_nll(y_train, w_train, n_targets)
+        marginal = family.marginal_raw(y_train, w_train, n_targets)  # the null model
+        null_loss = family.null_nll(y_train, w_train, n_targets, raw=marginal)
 
         train_data = self._dataset(X_train, y_train, w_train, family)
         valid_data = None
@@ -265,7 +266,7 @@ class _BaseNN(_RStyleMixin, BaseEstimator):
             with _skorch.seeded(init_seed):
                 preprocess = self._make_preprocess(X_train, w_train)
                 module = self._build_module(X, preprocess, family, n_targets, body_params)
-                family.init_head(module.head, y_train, w_train, n_targets)
+                family.init_head(module.head, y_train, w_train, n_targets, raw=marginal)
             monitor = _skorch.TrainingMonitor(null_loss=null_loss, monitor=monitor_key,
                                               check_rows=self._check_rows)
             net = self._make_net(module, family, train_data, valid_data, plan,

@@ -28,7 +28,6 @@ that everything that is trained is part of one ``nn.Module``.
 
 from __future__ import annotations
 
-import hashlib
 import math
 
 import numpy as np
@@ -96,15 +95,17 @@ class Family:
         """The layer mapping body features to raw outputs (default: one Linear)."""
         return nn.Linear(n_features, self.n_outputs(n_targets))
 
-    def init_head(self, head, y, sample_weight, n_targets):
+    def init_head(self, head, y, sample_weight, n_targets, raw=None):
         """Start the head at the marginal model: its bias becomes :meth:`marginal_raw`.
 
         The network then begins at the best constant prediction (the null model), so
         the first epochs fit structure instead of the overall level, and the starting
         loss is known (which divergence checks compare against).  A head that is not a
         ``Linear`` may define ``init_from_raw(raw)``; otherwise it is left as is.
+        ``raw``, when given, is the already computed :meth:`marginal_raw`.
         """
-        raw = self.marginal_raw(y, sample_weight, n_targets)
+        if raw is None:
+            raw = self.marginal_raw(y, sample_weight, n_targets)
         with torch.no_grad():
             if hasattr(head, "init_from_raw"):
                 head.init_from_raw(raw)
@@ -132,14 +133,7 @@ class Family:
         """
         y = np.asarray(y)
         n_targets = _n_targets(y) if n_targets is None else n_targets
-        # fit asks twice (head initialisation, null loss): remember the last search
-        key = _marginal_key(self, y, sample_weight, n_targets)
-        if key in _LAST_MARGINAL:
-            return _LAST_MARGINAL[key].copy()
-        raw = self._search_marginal(y, sample_weight, n_targets)
-        _LAST_MARGINAL.clear()
-        _LAST_MARGINAL[key] = raw.copy()
-        return raw
+        return self._search_marginal(y, sample_weight, n_targets)
 
     def _search_marginal(self, y, sample_weight, n_targets):
         y_t = self.target_tensor(y)
@@ -183,9 +177,13 @@ class Family:
         n_targets = _n_targets(np.asarray(y)) if n_targets is None else n_targets
         return np.zeros(self.n_outputs(n_targets))
 
-    def null_nll(self, y, sample_weight=None, n_targets=None):
-        """Mean (weighted) NLL of ``y`` under the marginal model: the loss to beat."""
-        raw = torch.as_tensor(self.marginal_raw(y, sample_weight, n_targets))
+    def null_nll(self, y, sample_weight=None, n_targets=None, raw=None):
+        """Mean (weighted) NLL of ``y`` under the marginal model: the loss to beat.
+
+        ``raw``, when given, is the already computed :meth:`marginal_raw`."""
+        if raw is None:
+            raw = self.marginal_raw(y, sample_weight, n_targets)
+        raw = torch.as_tensor(raw, dtype=torch.float64)
         y_t = self.target_tensor(np.asarray(y))
         if y_t.is_floating_point():
             y_t = y_t.to(torch.float64)
@@ -283,17 +281,6 @@ class Family:
 
     def __hash__(self):
         return hash((type(self), tuple(sorted(vars(self).items()))))
-
-
-# the last numerical marginal fit, keyed by family, target and weights (one entry)
-_LAST_MARGINAL = {}
-
-
-def _marginal_key(family, y, sample_weight, n_targets):
-    digest = hashlib.sha1(np.ascontiguousarray(y).tobytes())
-    if sample_weight is not None:
-        digest.update(np.ascontiguousarray(sample_weight, dtype=np.float64).tobytes())
-    return (type(family), repr(family), n_targets, y.shape, str(y.dtype), digest.digest())
 
 
 def _n_targets(y):
