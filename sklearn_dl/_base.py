@@ -29,6 +29,7 @@ from ._modules import BodyHead
 from ._parallel import worker_threads
 from ._plan import resolve_plan
 from ._rstyle import _RStyleMixin
+from ._validation import allocation_failure, check_random_state_param, memory_error
 from .distributions import MixtureDistribution, ParametricDistribution
 
 
@@ -57,6 +58,8 @@ def _check_number(name, value, *, low=None, high=None, integer=False, low_open=F
     kind = numbers.Integral if integer else numbers.Real
     if isinstance(value, bool) or not isinstance(value, kind):
         raise TypeError(f"{name} must be {'an int' if integer else 'a number'}, got {value!r}.")
+    if not math.isfinite(value):  # NaN passes every comparison below, inf every bound
+        raise ValueError(f"{name} must be a finite number, got {value!r}.")
     too_low = low is not None and (value <= low if low_open else value < low)
     too_high = high is not None and (value >= high if high_open else value > high)
     if too_low or too_high:
@@ -132,6 +135,7 @@ class _BaseNN(_RStyleMixin, BaseEstimator):
                              "validation_fraction (e.g. 0.1) or early_stopping=False.")
         if not isinstance(self.warm_start, (bool, np.bool_)):
             raise ValueError(f"warm_start must be True or False, got {self.warm_start!r}.")
+        check_random_state_param(self.random_state)
         _skorch.resolve_optimizer(self.optimizer)
         self._device = resolve_device(self.device)
         return self._check_body_params()
@@ -169,8 +173,13 @@ class _BaseNN(_RStyleMixin, BaseEstimator):
         return None
 
     def _fit_sample_weight(self, sample_weight, X, y):
-        return _check_sample_weight(sample_weight, X, dtype=np.float64,
-                                    ensure_non_negative=True)
+        try:
+            return _check_sample_weight(sample_weight, X, dtype=np.float64,
+                                        ensure_non_negative=True)
+        except (TypeError, ValueError) as exc:
+            if "convert" not in str(exc):
+                raise
+            raise ValueError(f"sample_weight must hold numbers ({exc}).") from None
 
     def _input_kind(self):
         """``"tabular"`` or ``"image"``: which defaults the training plan uses."""
@@ -209,12 +218,30 @@ class _BaseNN(_RStyleMixin, BaseEstimator):
         snapshot = _NetSnapshot(self.net_) if hasattr(self, "net_") else None
         try:
             return self._fit(X, y, sample_weight, partial=partial, classes=classes)
-        except BaseException:
+        except BaseException as exc:
+            batch = self.__dict__.get("_batch_in_fit")  # set once training starts
             if snapshot is not None:
                 snapshot.restore()
             self.__dict__.clear()
             self.__dict__.update(before)
-            raise
+            detail = allocation_failure(exc)
+            if detail is None:
+                raise
+            raise memory_error(self, "partial_fit" if partial else "fit", detail,
+                               batch) from exc
+        finally:
+            self.__dict__.pop("_batch_in_fit", None)
+
+    # -- out of memory: what the input side names in the message ------------------------
+    _batch_unit = "rows"
+
+    def _size_settings(self):
+        """The settings besides ``batch_size`` that decide memory use."""
+        return "a smaller network"
+
+    def _predict_memory_advice(self):
+        """What to lower when prediction runs out of memory."""
+        return f"Use {self._size_settings()}."
 
     def _fit(self, X, y, sample_weight, partial=False, classes=None):
         body_params = self._check_params()
@@ -274,6 +301,7 @@ class _BaseNN(_RStyleMixin, BaseEstimator):
                                  train_transform=self._train_transform(X))
 
         epochs_before = len(net.history) if continuing else 0
+        self._batch_in_fit = net.batch_size  # for an out-of-memory message
         with _skorch.seeded(init_seed + 1), worker_threads():
             if partial:
                 _skorch.partial_epoch(net, train_data)
@@ -435,6 +463,7 @@ class _BaseNN(_RStyleMixin, BaseEstimator):
         outs = [[] for _ in range(passes)]
         seed = self._mc_seed(random_state)
         module.eval()
+        batch = None
         try:
             if mc_samples:
                 for m in dropouts:
@@ -443,6 +472,12 @@ class _BaseNN(_RStyleMixin, BaseEstimator):
                 for batch in batches:
                     for k in range(passes):
                         outs[k].append(module(batch))
+        except RuntimeError as exc:
+            detail = allocation_failure(exc)
+            if detail is None:
+                raise
+            raise memory_error(self, "predict", detail,
+                               None if batch is None else len(batch)) from exc
         finally:
             module.eval()
         if not outs[0]:
