@@ -85,7 +85,10 @@ def weighted_mean_std(a, w):
     a = np.asarray(a, dtype=np.float64).reshape(len(a), -1)
     mean = np.average(a, axis=0, weights=w)
     std = np.sqrt(np.average((a - mean) ** 2, axis=0, weights=w))
-    std[~(std > 1e-12)] = 1.0
+    # a constant column of large values has a rounding-noise sd of about n * eps * |mean|
+    # (as in scikit-learn's StandardScaler); dividing by it would blow the noise up
+    noise = len(a) * np.finfo(np.float64).eps * np.abs(mean)
+    std[~(std > np.maximum(1e-12, noise))] = 1.0
     return mean, std
 
 
@@ -100,6 +103,14 @@ def resolve_device(device):
                          "'cuda', 'cuda:<index>' or 'auto'.") from None
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={device!r} but CUDA is not available; use 'cpu' or 'auto'.")
+    if dev.type not in ("cpu", "cuda"):
+        # torch names many device types ("meta", "mps", "xla", ...); training on one
+        # that is absent here (or holds no data, as "meta") would fail deep in torch
+        backend = getattr(torch, dev.type, None)
+        available = getattr(backend, "is_available", None)
+        if dev.type == "meta" or available is None or not available():
+            raise ValueError(f"device={device!r} is not available on this machine; use "
+                             "'cpu', 'cuda' (when available) or 'auto'.")
     return str(device)
 
 
@@ -219,16 +230,18 @@ class _BaseNN(_RStyleMixin, BaseEstimator):
         try:
             return self._fit(X, y, sample_weight, partial=partial, classes=classes)
         except BaseException as exc:
-            batch = self.__dict__.get("_batch_in_fit")  # set once training starts
+            detail = allocation_failure(exc)
+            # worded before the rollback, which drops what this fit learned (the shapes)
+            oom = None if detail is None else memory_error(
+                self, "partial_fit" if partial else "fit", detail,
+                self.__dict__.get("_batch_in_fit"))  # set once training starts
             if snapshot is not None:
                 snapshot.restore()
             self.__dict__.clear()
             self.__dict__.update(before)
-            detail = allocation_failure(exc)
-            if detail is None:
+            if oom is None:
                 raise
-            raise memory_error(self, "partial_fit" if partial else "fit", detail,
-                               batch) from exc
+            raise oom from exc
         finally:
             self.__dict__.pop("_batch_in_fit", None)
 
@@ -236,12 +249,12 @@ class _BaseNN(_RStyleMixin, BaseEstimator):
     _batch_unit = "rows"
 
     def _size_settings(self):
-        """The settings besides ``batch_size`` that decide memory use."""
-        return "a smaller network"
+        """The settings besides ``batch_size`` that decide memory use, as "the ... (...)"."""
+        return "the network's size"
 
     def _predict_memory_advice(self):
         """What to lower when prediction runs out of memory."""
-        return f"Use {self._size_settings()}."
+        return f"Lower {self._size_settings()}."
 
     def _fit(self, X, y, sample_weight, partial=False, classes=None):
         body_params = self._check_params()

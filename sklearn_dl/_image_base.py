@@ -262,16 +262,20 @@ class _ImageMixin(_ImageInputMixin):
 
     def _size_settings(self):
         shape = getattr(self, "image_shape_", None)
-        seen = f"; the images are {'x'.join(map(str, shape))} (CxHxW)" if shape else ""
-        sizes = [f"image_size={self.image_size!r}{seen}"]
+        sizes = [f"image_size={self.image_size!r}"]
         if hasattr(self, "input_size"):  # a pretrained backbone resizes to its own size
             sizes.append(f"input_size={self.input_size!r}")
-        return f"the image size ({', '.join(sizes)})"
+        seen = f"; the images are {'x'.join(map(str, shape))}" if shape else ""
+        text = f"the image size ({', '.join(sizes)}{seen})"
+        if hasattr(self, "filters") and isinstance(self.architecture, str):
+            text += (f" or the network's size (filters={self.filters!r}, "
+                     f"dense_units={self.dense_units!r})")
+        return text
 
     def _predict_memory_advice(self):
         return (f"Predict fewer images at a time (predict runs the fit's batch size, "
                 f"{self.net_.batch_size}; lower batch_size={self.batch_size!r} and refit to "
-                f"change it), or use {self._size_settings()}.")
+                f"change it), or lower {self._size_settings()}.")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

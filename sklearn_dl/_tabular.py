@@ -191,9 +191,9 @@ class _TabularMixin:
     # -- out of memory (see _validation.memory_error) -----------------------------------
     def _size_settings(self):
         if isinstance(self.architecture, str) and self.architecture == "mlp":
-            return f"a smaller network (hidden_layer_sizes={self.hidden_layer_sizes!r})"
-        return "a smaller network (your architecture module)"
+            return f"the network's size (hidden_layer_sizes={self.hidden_layer_sizes!r})"
+        return "the size of your architecture module"
 
     def _predict_memory_advice(self):
         return (f"Predict fewer rows at a time (predict runs {self._predict_batch_size} "
-                f"rows per batch, whatever batch_size), or use {self._size_settings()}.")
+                f"rows per batch, whatever batch_size), or lower {self._size_settings()}.")

@@ -58,7 +58,8 @@ def numeric_input(owner):
         if not (text.startswith("could not convert") or "must be a string or a real number"
                 in text or "must be a string or a number" in text):
             raise
-        raise ValueError(
+        # the type is kept: strings give a ValueError, other objects a TypeError
+        raise type(exc)(
             f"{owner} needs numeric X, but X holds non-numeric values ({text}). Encode "
             "categorical columns first, e.g. with sklearn.preprocessing.OneHotEncoder in "
             "a Pipeline, or use sklearn_dl.FormulaModel with C(column).") from None
@@ -99,8 +100,8 @@ def memory_error(est, action, detail, batch):
 
     ``batch`` is the number of rows/images in the failing batch, or None when no batch
     ran yet (``fit`` was still building the network).  The input side supplies
-    ``_size_settings()`` (e.g. ``"image_size=None (images are 3x224x224)"``),
-    ``_batch_unit`` and ``_predict_memory_advice()``.
+    ``_size_settings()`` (e.g. ``"the image size (image_size=None; the images are
+    3x224x224)"``), ``_batch_unit`` and ``_predict_memory_advice()``.
     """
     name = type(est).__name__
     sizes = est._size_settings()
@@ -108,9 +109,8 @@ def memory_error(est, action, detail, batch):
         return _out_of_memory(name, action, detail, f"{batch} {est._batch_unit}",
                               est._predict_memory_advice())
     if batch is None:
-        return MemoryError(
-            f"{name}.{action} ran out of memory building the network ({detail}). Use a "
-            f"smaller network or smaller inputs ({sizes}). The estimator is unchanged.")
+        return MemoryError(f"{name}.{action} ran out of memory building the network "
+                           f"({detail}). Lower {sizes}. The estimator is unchanged.")
     return _out_of_memory(name, action, detail, f"{batch} {est._batch_unit}",
                           f"Lower batch_size (batch_size={est.batch_size!r}) or {sizes}. "
                           "The estimator is unchanged.")

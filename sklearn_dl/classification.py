@@ -74,7 +74,8 @@ class _NNClassifierBase(ClassifierMixin, _BaseNN):
     def _fit_sample_weight(self, sample_weight, X, y):
         w = super()._fit_sample_weight(sample_weight, X, y)
         if self.class_weight is not None:
-            w = w * compute_sample_weight(self.class_weight, y)
+            # y is encoded (0..K-1) here; class_weight is keyed by the user's labels
+            w = w * compute_sample_weight(self.class_weight, self.classes_[y])
             if not np.all(np.isfinite(w) & (w >= 0)):
                 raise ValueError(f"class_weight must give every class a finite, "
                                  f"non-negative weight; got {self.class_weight!r}.")

@@ -288,6 +288,9 @@ class PretrainedFeatureTransformer(_ImageInputMixin, TransformerMixin, BaseEstim
             return X, self.image_shape
         if not hasattr(X, "ndim") and not hasattr(X, "columns"):
             X = np.asarray(X)
+        if X.ndim == 0:
+            raise TypeError(f"{type(self).__name__} needs images (arrays, PIL images or a "
+                            f"list of file paths); got {type(X).__name__} {X!r}.")
         if X.ndim == 2:
             # keep the dtype (no float copy of the whole data set); names and counts are
             # checked as for any scikit-learn transformer

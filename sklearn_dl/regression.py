@@ -89,7 +89,9 @@ class _DistributionalRegressor(RegressorMixin, _BaseNN):
         # weighted_mean_std replaces a zero sd by one, so a constant target keeps its
         # (near) zero spread here: its Normal fit has sd 0 and an unbounded likelihood,
         # which gives a "diverged" warning or, in a few epochs, predictions that are off
-        flat = np.sqrt(np.average(z**2, axis=0, weights=w)) < 1e-6
+        spread = np.sqrt(np.average((z - np.average(z, axis=0, weights=w)) ** 2, axis=0,
+                                    weights=w))
+        flat = spread < 1e-6
         if np.any(flat):
             k = int(np.flatnonzero(flat)[0])
             n = int(np.sum(w > 0))
