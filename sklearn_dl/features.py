@@ -335,7 +335,7 @@ class PretrainedFeatureTransformer(_ImageInputMixin, TransformerMixin, BaseEstim
     def _check_images(self, X, image_shape):
         """What transform would refuse, refused by fit: layout, sizes and file headers
         (no pixels decoded), and NaN or infinite pixels in float arrays."""
-        if n_images(X) == 0:
+        if (X.shape[0] if hasattr(X, "shape") else len(X)) == 0:
             return
         infer_image_shape(X, image_shape=image_shape, layout=self.layout,
                           image_size=self.image_size)
