@@ -29,6 +29,7 @@ from ._modules import BodyHead
 from ._parallel import worker_threads
 from ._plan import resolve_plan
 from ._rstyle import _RStyleMixin
+from ._validation import allocation_failure, check_random_state_param, memory_error
 from .distributions import MixtureDistribution, ParametricDistribution
 
 
@@ -57,6 +58,8 @@ def _check_number(name, value, *, low=None, high=None, integer=False, low_open=F
     kind = numbers.Integral if integer else numbers.Real
     if isinstance(value, bool) or not isinstance(value, kind):
         raise TypeError(f"{name} must be {'an int' if integer else 'a number'}, got {value!r}.")
+    if not math.isfinite(value):  # NaN passes every comparison below, inf every bound
+        raise ValueError(f"{name} must be a finite number, got {value!r}.")
     too_low = low is not None and (value <= low if low_open else value < low)
     too_high = high is not None and (value >= high if high_open else value > high)
     if too_low or too_high:
@@ -82,7 +85,10 @@ def weighted_mean_std(a, w):
     a = np.asarray(a, dtype=np.float64).reshape(len(a), -1)
     mean = np.average(a, axis=0, weights=w)
     std = np.sqrt(np.average((a - mean) ** 2, axis=0, weights=w))
-    std[~(std > 1e-12)] = 1.0
+    # a constant column of large values has a rounding-noise sd of about n * eps * |mean|
+    # (as in scikit-learn's StandardScaler); dividing by it would blow the noise up
+    noise = len(a) * np.finfo(np.float64).eps * np.abs(mean)
+    std[~(std > np.maximum(1e-12, noise))] = 1.0
     return mean, std
 
 
@@ -97,6 +103,14 @@ def resolve_device(device):
                          "'cuda', 'cuda:<index>' or 'auto'.") from None
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={device!r} but CUDA is not available; use 'cpu' or 'auto'.")
+    if dev.type not in ("cpu", "cuda"):
+        # torch names many device types ("meta", "mps", "xla", ...); training on one
+        # that is absent here (or holds no data, as "meta") would fail deep in torch
+        backend = getattr(torch, dev.type, None)
+        available = getattr(backend, "is_available", None)
+        if dev.type == "meta" or available is None or not available():
+            raise ValueError(f"device={device!r} is not available on this machine; use "
+                             "'cpu', 'cuda' (when available) or 'auto'.")
     return str(device)
 
 
@@ -132,6 +146,7 @@ class _BaseNN(_RStyleMixin, BaseEstimator):
                              "validation_fraction (e.g. 0.1) or early_stopping=False.")
         if not isinstance(self.warm_start, (bool, np.bool_)):
             raise ValueError(f"warm_start must be True or False, got {self.warm_start!r}.")
+        check_random_state_param(self.random_state)
         _skorch.resolve_optimizer(self.optimizer)
         self._device = resolve_device(self.device)
         return self._check_body_params()
@@ -169,8 +184,13 @@ class _BaseNN(_RStyleMixin, BaseEstimator):
         return None
 
     def _fit_sample_weight(self, sample_weight, X, y):
-        return _check_sample_weight(sample_weight, X, dtype=np.float64,
-                                    ensure_non_negative=True)
+        try:
+            return _check_sample_weight(sample_weight, X, dtype=np.float64,
+                                        ensure_non_negative=True)
+        except (TypeError, ValueError) as exc:
+            if "convert" not in str(exc):
+                raise
+            raise ValueError(f"sample_weight must hold numbers ({exc}).") from None
 
     def _input_kind(self):
         """``"tabular"`` or ``"image"``: which defaults the training plan uses."""
@@ -209,12 +229,32 @@ class _BaseNN(_RStyleMixin, BaseEstimator):
         snapshot = _NetSnapshot(self.net_) if hasattr(self, "net_") else None
         try:
             return self._fit(X, y, sample_weight, partial=partial, classes=classes)
-        except BaseException:
+        except BaseException as exc:
+            detail = allocation_failure(exc)
+            # worded before the rollback, which drops what this fit learned (the shapes)
+            oom = None if detail is None else memory_error(
+                self, "partial_fit" if partial else "fit", detail,
+                self.__dict__.get("_batch_in_fit"))  # set once training starts
             if snapshot is not None:
                 snapshot.restore()
             self.__dict__.clear()
             self.__dict__.update(before)
-            raise
+            if oom is None:
+                raise
+            raise oom from exc
+        finally:
+            self.__dict__.pop("_batch_in_fit", None)
+
+    # -- out of memory: what the input side names in the message ------------------------
+    _batch_unit = "rows"
+
+    def _size_settings(self):
+        """The settings besides ``batch_size`` that decide memory use, as "the ... (...)"."""
+        return "the network's size"
+
+    def _predict_memory_advice(self):
+        """What to lower when prediction runs out of memory."""
+        return f"Lower {self._size_settings()}."
 
     def _fit(self, X, y, sample_weight, partial=False, classes=None):
         body_params = self._check_params()
@@ -242,7 +282,8 @@ class _BaseNN(_RStyleMixin, BaseEstimator):
         # Mean-one weights: the loss is then a weighted mean whose scale does not depend
         # on the weights' scale, and all-ones weights give exactly the unweighted loss.
         w_train = w_train / w_train.mean()
-        null_loss = family.null_nll(y_train, w_train, n_targets)
+        marginal = family.marginal_raw(y_train, w_train, n_targets)  # the null model
+        null_loss = family.null_nll(y_train, w_train, n_targets, raw=marginal)
 
         train_data = self._dataset(X_train, y_train, w_train, family)
         valid_data = None
@@ -265,7 +306,7 @@ class _BaseNN(_RStyleMixin, BaseEstimator):
             with _skorch.seeded(init_seed):
                 preprocess = self._make_preprocess(X_train, w_train)
                 module = self._build_module(X, preprocess, family, n_targets, body_params)
-                family.init_head(module.head, y_train, w_train, n_targets)
+                family.init_head(module.head, y_train, w_train, n_targets, raw=marginal)
             monitor = _skorch.TrainingMonitor(null_loss=null_loss, monitor=monitor_key,
                                               check_rows=self._check_rows)
             net = self._make_net(module, family, train_data, valid_data, plan,
@@ -274,6 +315,7 @@ class _BaseNN(_RStyleMixin, BaseEstimator):
                                  train_transform=self._train_transform(X))
 
         epochs_before = len(net.history) if continuing else 0
+        self._batch_in_fit = net.batch_size  # for an out-of-memory message
         with _skorch.seeded(init_seed + 1), worker_threads():
             if partial:
                 _skorch.partial_epoch(net, train_data)
@@ -435,6 +477,7 @@ class _BaseNN(_RStyleMixin, BaseEstimator):
         outs = [[] for _ in range(passes)]
         seed = self._mc_seed(random_state)
         module.eval()
+        batch = None
         try:
             if mc_samples:
                 for m in dropouts:
@@ -443,6 +486,12 @@ class _BaseNN(_RStyleMixin, BaseEstimator):
                 for batch in batches:
                     for k in range(passes):
                         outs[k].append(module(batch))
+        except RuntimeError as exc:
+            detail = allocation_failure(exc)
+            if detail is None:
+                raise
+            raise memory_error(self, "predict", detail,
+                               None if batch is None else len(batch)) from exc
         finally:
             module.eval()
         if not outs[0]:

@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_array, validate_data
 
 from . import _skorch
 from ._base import _check_number
+from ._validation import check_flag, numeric_input, refuse_sparse
 from .augmentation import build_augmentation, parse_augment
 from .bodies import make_cnn
 from .bodies.custom import fresh_copy
@@ -22,6 +23,8 @@ from .images import (
     ImagePathDataset,
     ImageStandardize,
     check_image_shape,
+    check_image_size,
+    check_path_list,
     fit_image_standardizer,
     infer_image_shape,
     is_path_input,
@@ -92,6 +95,8 @@ class _ImageInputMixin:
 
     def _images(self, X, reset):
         """Images as a float32 (n, C, H, W) tensor, or lazily for file paths."""
+        refuse_sparse(X, type(self).__name__)
+        check_path_list(X)
         if is_path_input(X):
             if reset:
                 self.n_features_in_ = None  # images have no fixed feature columns
@@ -117,9 +122,11 @@ class _ImageInputMixin:
                         f"2-D with {X.shape[1]} columns.  Pass images (n, H, W), "
                         "(n, H, W, C) or (n, C, H, W), or set image_shape= to say how "
                         "each row forms an image.")
-                X = check_array(X, dtype=np.float32)
+                with numeric_input(type(self).__name__):
+                    X = check_array(X, dtype=np.float32)
             else:
-                X = validate_data(self, X, reset=reset, dtype=np.float32)
+                with numeric_input(type(self).__name__):
+                    X = validate_data(self, X, reset=reset, dtype=np.float32)
             if self.image_shape is None:
                 shape = self._default_image_shape(X.shape[1])
                 X = X.reshape(len(X), *shape)
@@ -157,6 +164,9 @@ class _ImageMixin(_ImageInputMixin):
                 f"fit); got {self.standardize!r}.")
         _check_number("dropout", self.dropout, low=0, high=1, high_open=True,
                       allow_none=True)
+        check_flag("batchnorm", self.batchnorm, allow_none=True)
+        check_flag("global_pool", self.global_pool, allow_none=True)
+        check_image_size(self.image_size)
         parse_augment(self.augment)  # raises for unknown names or strengths
         return None
 
@@ -246,6 +256,26 @@ class _ImageMixin(_ImageInputMixin):
     def _checked_batch(self, batch):
         check_image_shape(batch, self.image_shape_, type(self).__name__)
         return batch.to(self.net_.device)
+
+    # -- out of memory (see _validation.memory_error) -----------------------------------
+    _batch_unit = "images"
+
+    def _size_settings(self):
+        shape = getattr(self, "image_shape_", None)
+        sizes = [f"image_size={self.image_size!r}"]
+        if hasattr(self, "input_size"):  # a pretrained backbone resizes to its own size
+            sizes.append(f"input_size={self.input_size!r}")
+        seen = f"; the images are {'x'.join(map(str, shape))}" if shape else ""
+        text = f"the image size ({', '.join(sizes)}{seen})"
+        if hasattr(self, "filters") and isinstance(self.architecture, str):
+            text += (f" or the network's size (filters={self.filters!r}, "
+                     f"dense_units={self.dense_units!r})")
+        return text
+
+    def _predict_memory_advice(self):
+        return (f"Predict fewer images at a time (predict runs the fit's batch size, "
+                f"{self.net_.batch_size}; lower batch_size={self.batch_size!r} and refit to "
+                f"change it), or lower {self._size_settings()}.")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

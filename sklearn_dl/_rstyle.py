@@ -71,7 +71,9 @@ class _RStyleMixin:
         if y is None:
             raise ValueError("log_likelihood(X, y) needs the observations y for X.")
         logp = self.predict_dist(X).log_likelihood(y)
-        return float(np.sum(logp) if sample_weight is None else np.dot(sample_weight, logp))
+        if sample_weight is None:
+            return float(np.sum(logp))
+        return float(np.dot(np.asarray(sample_weight, dtype=np.float64), logp))
 
     def _n_obs(self, X):
         return self.n_obs_ if X is None else len(self.predict_dist(X))

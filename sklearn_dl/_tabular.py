@@ -20,6 +20,7 @@ from sklearn.utils.validation import validate_data
 from . import _skorch
 from ._base import _check_number, weighted_mean_std
 from ._modules import Standardize
+from ._validation import check_flag, numeric_input, refuse_sparse
 from .bodies import get_activation, make_mlp
 from .bodies.custom import make_custom_body
 
@@ -131,15 +132,18 @@ class _TabularMixin:
         for s in sizes:
             _check_number("each entry of hidden_layer_sizes", s, low=1, integer=True)
         _check_number("dropout", self.dropout, low=0, high=1, high_open=True)
+        check_flag("batchnorm", self.batchnorm)
         get_activation(self.activation)
         return sizes
 
     # -- inputs -----------------------------------------------------------------------------
     def _validate_xy(self, X, y, reset=True):
         y = self._check_y_kind(y)
-        X, y = validate_data(self, X, y, dtype=np.float32, reset=reset,
-                             multi_output=self._multi_output_target,
-                             y_numeric=self._numeric_target)
+        refuse_sparse(X, type(self).__name__)
+        with numeric_input(type(self).__name__):
+            X, y = validate_data(self, X, y, dtype=np.float32, reset=reset,
+                                 multi_output=self._multi_output_target,
+                                 y_numeric=self._numeric_target)
         return X, self._check_y(y)
 
     def _make_preprocess(self, X_train, w_train):
@@ -177,7 +181,19 @@ class _TabularMixin:
         return module
 
     def _predict_batches(self, X):
-        X = validate_data(self, X, dtype=np.float32, reset=False)
+        refuse_sparse(X, type(self).__name__)
+        with numeric_input(type(self).__name__):
+            X = validate_data(self, X, dtype=np.float32, reset=False)
         X = torch.as_tensor(X).to(device=self.net_.device, dtype=self._predict_dtype)
         bs = self._predict_batch_size
         return [X[i:i + bs] for i in range(0, len(X), bs)]
+
+    # -- out of memory (see _validation.memory_error) -----------------------------------
+    def _size_settings(self):
+        if isinstance(self.architecture, str) and self.architecture == "mlp":
+            return f"the network's size (hidden_layer_sizes={self.hidden_layer_sizes!r})"
+        return "the size of your architecture module"
+
+    def _predict_memory_advice(self):
+        return (f"Predict fewer rows at a time (predict runs {self._predict_batch_size} "
+                f"rows per batch, whatever batch_size), or lower {self._size_settings()}.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.utils.class_weight import compute_sample_weight
@@ -32,6 +34,7 @@ class _NNClassifierBase(ClassifierMixin, _BaseNN):
 
     def _check_y(self, y):
         y = column_or_1d(y, warn=True)
+        _check_label_types(y)
         check_classification_targets(y)
         return y
 
@@ -71,7 +74,11 @@ class _NNClassifierBase(ClassifierMixin, _BaseNN):
     def _fit_sample_weight(self, sample_weight, X, y):
         w = super()._fit_sample_weight(sample_weight, X, y)
         if self.class_weight is not None:
-            w = w * compute_sample_weight(self.class_weight, y)
+            # y is encoded (0..K-1) here; class_weight is keyed by the user's labels
+            w = w * compute_sample_weight(self.class_weight, self.classes_[y])
+            if not np.all(np.isfinite(w) & (w >= 0)):
+                raise ValueError(f"class_weight must give every class a finite, "
+                                 f"non-negative weight; got {self.class_weight!r}.")
         return w
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
@@ -196,6 +203,21 @@ class _NNClassifierBase(ClassifierMixin, _BaseNN):
             ``multinomial(1, p)`` on one-hot vectors otherwise.
         """
         return self._predictive(X, mc_samples=mc_samples, random_state=random_state)
+
+
+def _check_label_types(y):
+    """Labels of mixed types (``[1, "a"]``) or missing labels (None) would only give
+    scikit-learn's "Unknown label type: unknown"; say what is wrong instead."""
+    if y.dtype != object:
+        return
+    if any(v is None for v in y):
+        raise ValueError("y contains missing labels (None); drop those rows or give them "
+                         "a label of their own.")
+    kinds = {"numbers" if isinstance(v, (numbers.Number, np.number)) else
+             "strings" if isinstance(v, str) else type(v).__name__ for v in y}
+    if len(kinds) > 1:
+        raise ValueError(f"y mixes labels of different types ({', '.join(sorted(kinds))}); "
+                         "use one type, e.g. y.astype(str).")
 
 
 class NNClassifier(_TabularMixin, _NNClassifierBase):

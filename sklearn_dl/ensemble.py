@@ -19,12 +19,15 @@ from sklearn.base import (
     MetaEstimatorMixin,
     RegressorMixin,
     clone,
+    is_classifier,
+    is_regressor,
 )
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import _check_number
 from ._rstyle import _RStyleMixin
+from ._validation import check_random_state_param
 from .distributions import MixtureDistribution, decompose_uncertainty
 
 
@@ -50,10 +53,22 @@ class _BaseDeepEnsemble(_RStyleMixin, MetaEstimatorMixin, BaseEstimator):
             _check_number("n_jobs", self.n_jobs, integer=True)
             if self.n_jobs == 0:
                 raise ValueError("n_jobs must be a non-zero int or None, got 0.")
+        check_random_state_param(self.random_state)
         est = self._default_estimator() if self.estimator is None else self.estimator
         if not hasattr(est, "predict_dist") or not hasattr(est, "fit"):
             raise TypeError(f"estimator must be an sklearn_dl estimator (something with fit "
                             f"and predict_dist); got {type(est).__name__}.")
+        # a member of the other kind would "fit" and mix labels with means
+        wrong_kind = is_regressor if is_classifier(self) else is_classifier
+        try:
+            wrong = wrong_kind(est)
+        except Exception:  # a duck-typed member without scikit-learn tags
+            wrong = False
+        if wrong:
+            kind = "classifier" if is_classifier(self) else "regressor"
+            other = "Regressor" if kind == "classifier" else "Classifier"
+            raise TypeError(f"{type(self).__name__} needs a {kind} as its estimator; got "
+                            f"{type(est).__name__}. Use DeepEnsemble{other} for it.")
         return est
 
     def fit(self, X, y, sample_weight=None):

@@ -32,12 +32,20 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import validate_data
 from tqdm.auto import tqdm
 
-from ._base import _check_number
+from ._base import _check_number, resolve_device
 from ._dask import dask_rows, is_dask_collection
 from ._parallel import worker_threads
 from ._image_base import _ImageInputMixin, _is_pil_list
 from .bodies.pretrained import build_feature_extractor, resolve_weights
-from .images import is_path_input, iter_image_batches, n_images
+from ._validation import allocation_failure, numeric_input, refuse_sparse
+from .images import (
+    check_image_size,
+    check_path_list,
+    infer_image_shape,
+    is_path_input,
+    iter_image_batches,
+    n_images,
+)
 
 _EXTRACTORS = {}
 _EXTRACTORS_LOCK = threading.Lock()
@@ -238,9 +246,23 @@ class PretrainedFeatureTransformer(_ImageInputMixin, TransformerMixin, BaseEstim
 
     def _extractor(self):
         _check_number("batch_size", self.batch_size, low=1, integer=True)
+        _check_number("verbose", self.verbose, low=0, integer=True)
         self._check_layout()
-        return _get_extractor(self.backbone, self.weights, self.weights_format, self.layer,
-                              self.pooling, self.input_size, self.device)
+        check_image_size(self.input_size, name="input_size")
+        check_image_size(self.image_size)
+        device = resolve_device(self.device)
+        self._location()  # a wrong memory= is reported by fit, not by the first transform
+        try:
+            return _get_extractor(self.backbone, self.weights, self.weights_format,
+                                  self.layer, self.pooling, self.input_size, device)
+        except (RuntimeError, ValueError) as exc:
+            detail = allocation_failure(exc)
+            if detail is None:
+                raise
+            raise MemoryError(
+                f"{type(self).__name__} ran out of memory building the {self.backbone} "
+                f"feature extractor ({detail}); lower input_size={self.input_size!r}."
+            ) from exc
 
     def _location(self):
         if self.memory is None:
@@ -255,16 +277,25 @@ class PretrainedFeatureTransformer(_ImageInputMixin, TransformerMixin, BaseEstim
 
     def _input(self, X, reset):
         """Validated input, still in its own form (streamed later, batch by batch)."""
+        refuse_sparse(X, type(self).__name__)
+        check_path_list(X)
+        if X is None or isinstance(X, (str, bytes, os.PathLike)):
+            raise TypeError(f"{type(self).__name__} needs images (arrays, PIL images or a "
+                            f"list of file paths); got {type(X).__name__} {X!r}.")
         if is_path_input(X) or _is_pil_list(X) or isinstance(X, torch.Tensor):
             if reset:
                 self.n_features_in_ = None
             return X, self.image_shape
         if not hasattr(X, "ndim") and not hasattr(X, "columns"):
             X = np.asarray(X)
+        if X.ndim == 0:
+            raise TypeError(f"{type(self).__name__} needs images (arrays, PIL images or a "
+                            f"list of file paths); got {type(X).__name__} {X!r}.")
         if X.ndim == 2:
             # keep the dtype (no float copy of the whole data set); names and counts are
             # checked as for any scikit-learn transformer
-            X = validate_data(self, X, reset=reset, dtype=_KEPT_DTYPES)
+            with numeric_input(type(self).__name__):
+                X = validate_data(self, X, reset=reset, dtype=_KEPT_DTYPES)
             shape = self.image_shape or self._default_image_shape(X.shape[1])
             return X, shape
         if reset:
@@ -294,11 +325,30 @@ class PretrainedFeatureTransformer(_ImageInputMixin, TransformerMixin, BaseEstim
         else:
             if is_dask_collection(X):  # check the layout on a blank row: nothing computed
                 X = np.zeros((1, *X.shape[1:]), dtype=X.dtype)
-            self._input(X, reset=True)
+            X, image_shape = self._input(X, reset=True)
+            self._check_images(X, image_shape)
         self.n_features_out_ = extractor.n_features
         self.weights_description_ = f"{source.name} ({source.licence})" if source.licence \
             else source.name
         return self
+
+    def _check_images(self, X, image_shape):
+        """What transform would refuse, refused by fit: layout, sizes and file headers
+        (no pixels decoded), and NaN or infinite pixels in float arrays."""
+        if (X.shape[0] if hasattr(X, "shape") else len(X)) == 0:
+            return
+        infer_image_shape(X, image_shape=image_shape, layout=self.layout,
+                          image_size=self.image_size)
+        a = X.to_numpy() if hasattr(X, "to_numpy") else X
+        if isinstance(a, torch.Tensor):
+            a = a.detach().cpu().numpy() if a.is_floating_point() else None
+        if isinstance(a, np.ndarray):
+            if a.dtype.kind not in "biuf":
+                raise TypeError(f"X must hold numbers; got an array of dtype {a.dtype}.")
+            # in slices: no boolean copy of a whole large image array
+            if a.dtype.kind == "f" and not all(np.isfinite(a[i:i + 1024]).all()
+                                               for i in range(0, len(a), 1024)):
+                raise ValueError("X contains NaN or infinity.")
 
     def _output(self):
         return (((self._extractor()[0].n_features,), np.dtype(np.float32)),)
@@ -339,16 +389,29 @@ class PretrainedFeatureTransformer(_ImageInputMixin, TransformerMixin, BaseEstim
                 batches = iter_image_batches(pending, self.batch_size,
                                              image_shape=image_shape, layout=self.layout,
                                              image_size=self.image_size)
-                start = 0
+                start, device = 0, resolve_device(self.device)
                 with torch.inference_mode():
                     for batch in batches:
-                        feats = extractor(batch.to(self.device)).cpu().numpy()
+                        feats = self._forward(extractor, batch.to(device))
                         out[todo[start:start + len(feats)]] = feats
                         start += len(feats)
                         bar.update(len(feats))
                 if location is not None:
                     store.add([keys[i] for i in todo], out[todo])
         return out
+
+    def _forward(self, extractor, batch):
+        try:
+            return extractor(batch).cpu().numpy()
+        except RuntimeError as exc:
+            detail = allocation_failure(exc)
+            if detail is None:
+                raise
+            raise MemoryError(
+                f"{type(self).__name__}.transform ran out of memory on a batch of "
+                f"{len(batch)} images ({detail}). Lower batch_size "
+                f"(batch_size={self.batch_size!r}) or the image size the backbone sees "
+                f"(input_size={self.input_size!r}).") from exc
 
     def _progress(self, n, n_cached):
         """tqdm bar over the ``n`` images (the cached ones counted at once)."""

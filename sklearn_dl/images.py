@@ -169,15 +169,22 @@ def _as_array(X):
         raise TypeError(f"Cannot read images from an object of type {type(X).__name__}.") from exc
 
 
-def _check_image_size(image_size):
+def check_image_size(image_size, name="image_size"):
+    """``None`` or ``(H, W)`` of positive ints from an int or a pair; else a ValueError
+    naming ``name``."""
     if image_size is None:
         return None
-    if isinstance(image_size, (int, np.integer)):
+    given = image_size
+    if isinstance(image_size, (int, np.integer)) and not isinstance(image_size, bool):
         image_size = (image_size, image_size)
-    size = tuple(image_size)
-    if len(size) != 2 or not all(isinstance(s, (int, np.integer)) and s > 0 for s in size):
-        raise ValueError(f"image_size must be a positive int or (H, W); got {image_size!r}.")
+    size = tuple(image_size) if isinstance(image_size, (tuple, list, np.ndarray)) else ()
+    if len(size) != 2 or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool)
+                                 and s > 0 for s in size):
+        raise ValueError(f"{name} must be a positive int or (H, W); got {given!r}.")
     return tuple(int(s) for s in size)
+
+
+_check_image_size = check_image_size
 
 
 def _resize(t, image_size):
@@ -202,6 +209,43 @@ def is_path_input(X):
     else:
         return False
     return len(values) > 0 and all(isinstance(v, (str, os.PathLike)) for v in values)
+
+
+def check_path_list(X):
+    """A list mixing file paths with other values is a mistake worth naming (it would
+    otherwise be read as a 1-D array of objects)."""
+    if isinstance(X, (list, tuple)) and X and not is_path_input(X):
+        kinds = [isinstance(v, (str, os.PathLike)) for v in X]
+        if any(kinds):
+            k = kinds.index(False)
+            raise TypeError(f"X mixes image file paths with other values: item {k} is "
+                            f"{type(X[k]).__name__} {X[k]!r}. Pass a list of paths only.")
+
+
+def _open_image(path):
+    """``PIL.Image.open(path)``, or a ValueError naming the file and what is wrong."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        return Image.open(path)
+    except FileNotFoundError:
+        problem = "no such file" if path else "the path is an empty string"
+    except IsADirectoryError:
+        problem = "it is a folder, not an image file"
+    except UnidentifiedImageError:
+        problem = "not an image file PIL can read (corrupt, or another format)"
+    except OSError as exc:
+        problem = str(exc)
+    raise ValueError(f"Cannot read image file {path!r}: {problem}.")
+
+
+def _decode(image, path, mode):
+    """Decode the pixels; a truncated or damaged file is named, not a bare OSError."""
+    try:
+        return _pil_to_chw(image, mode)
+    except (OSError, SyntaxError, ValueError) as exc:  # PIL's decoders raise all three
+        raise ValueError(f"Cannot read image file {path!r}: the file is damaged or "
+                         f"truncated ({exc}).") from exc
 
 
 def _is_pil_input(X):
@@ -280,13 +324,11 @@ class ImagePathDataset(torch.utils.data.Dataset):
 
     def _scan(self):
         """Read every header (cheap: no pixel decoding) to fix the mode and size."""
-        from PIL import Image
-
         if self._header is None:
             grey, size0 = True, None
             scan_all = self.mode is None
             for p in self.paths if scan_all else self.paths[:1]:
-                with Image.open(p) as im:
+                with _open_image(p) as im:
                     grey &= im.mode in _GREY_PIL_MODES
                     size = (im.height, im.width)
                 if size0 is None:
@@ -310,11 +352,9 @@ class ImagePathDataset(torch.utils.data.Dataset):
 
     def load(self, i):
         """The image at index ``i`` as a float32 ``(C, H, W)`` tensor."""
-        from PIL import Image
-
         mode, size = self._scan()
-        with Image.open(self.paths[i]) as im:
-            t = _pil_to_chw(im, mode)
+        with _open_image(self.paths[i]) as im:
+            t = _decode(im, self.paths[i], mode)
         if self.image_size is not None:
             return _resize(t.unsqueeze(0), self.image_size)[0]
         if tuple(t.shape[1:]) != size:

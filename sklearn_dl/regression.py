@@ -11,6 +11,7 @@ from ._base import _BaseNN, _check_number, weighted_mean_std
 from ._dask import dask_rows
 from ._image_base import _ImageMixin
 from ._tabular import _TabularMixin
+from ._validation import check_flag
 from .distributions import decompose_uncertainty
 from .families import Normal, Poisson, get_family
 from .families._support import get_support
@@ -72,12 +73,35 @@ class _DistributionalRegressor(RegressorMixin, _BaseNN):
         # predictions are mapped back exactly by family.rescale.
         if reset:
             if family.location_scale:
-                self.y_mean_, self.y_scale_ = weighted_mean_std(y, w)
+                with np.errstate(over="ignore", invalid="ignore"):
+                    self.y_mean_, self.y_scale_ = weighted_mean_std(y, w)
             else:
                 self.y_mean_ = self.y_scale_ = None
+        _check_target_range(y, self.y_mean_, self.y_scale_)
         if self.y_scale_ is None:
             return y
-        return ((y.reshape(len(y), -1) - self.y_mean_) / self.y_scale_).reshape(y.shape)
+        z = (y.reshape(len(y), -1) - self.y_mean_) / self.y_scale_
+        if reset:
+            self._check_spread(z, y, w)
+        return z.reshape(y.shape)
+
+    def _check_spread(self, z, y, w):
+        # weighted_mean_std replaces a zero sd by one, so a constant target keeps its
+        # (near) zero spread here: its Normal fit has sd 0 and an unbounded likelihood,
+        # which gives a "diverged" warning or, in a few epochs, predictions that are off
+        spread = np.sqrt(np.average((z - np.average(z, axis=0, weights=w)) ** 2, axis=0,
+                                    weights=w))
+        flat = spread < 1e-6
+        if np.any(flat):
+            k = int(np.flatnonzero(flat)[0])
+            n = int(np.sum(w > 0))
+            what = (f"cannot fit {n} sample" if n == 1 else "needs a target that varies")
+            raise ValueError(
+                f"{type(self).__name__} {what}: y{f'[:, {k}]' if z.shape[1] > 1 else ''} "
+                f"is constant ({float(y.reshape(len(y), -1)[np.argmax(w > 0), k]):g}) among "
+                "the weighted samples, so a distribution with a scale fitted to it has zero "
+                "spread and an unbounded likelihood. Check the target; for a constant "
+                "prediction use sklearn.dummy.DummyRegressor.")
 
     def _target_scaling(self):
         return self.y_mean_, self.y_scale_
@@ -220,6 +244,21 @@ class _DistributionalRegressor(RegressorMixin, _BaseNN):
         return tags
 
 
+def _check_target_range(y, mean, scale):
+    """Finite y can still be too large to train on: its mean or sd may overflow float64
+    (then every prediction is inf or nan), and an unstandardised target (e.g. Poisson
+    counts) becomes inf in the network's float32."""
+    too_large = (mean is not None and not (np.all(np.isfinite(mean))
+                                           and np.all(np.isfinite(scale))))
+    if mean is None and y.size:
+        too_large = float(np.max(np.abs(y))) > np.finfo(np.float32).max
+    if too_large:
+        raise ValueError(
+            f"y has values too large to train on (largest |y| = {np.max(np.abs(y)):.3g}): "
+            "its mean or spread overflows, or it exceeds float32 (the network's "
+            "precision). Rescale y, e.g. y / 1e6, and scale predictions back.")
+
+
 def _is_number(v):
     try:
         float(v)
@@ -316,6 +355,7 @@ class GaussianNLLRegressor(_TabularMixin, _DistributionalRegressor):
         self.heteroscedastic = heteroscedastic
 
     def _get_family(self, y=None):
+        check_flag("heteroscedastic", self.heteroscedastic)
         return Normal(heteroscedastic=bool(self.heteroscedastic))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections import OrderedDict
 
 from torch import nn
@@ -12,6 +13,7 @@ from .augmentation import parse_augment
 from .bodies import make_mlp
 from .bodies.pretrained import block_param_groups, build_feature_extractor
 from .classification import _NNClassifierBase
+from .images import check_image_size
 
 
 class TransferLearningClassifier(_ImageMixin, _NNClassifierBase):
@@ -153,17 +155,34 @@ class_weight
         _check_number("head_epochs", self.head_epochs, low=0, integer=True)
         if self.trainable_blocks != "all":
             _check_number("trainable_blocks", self.trainable_blocks, low=0, integer=True)
-        for units in self.dense_units:
+        dense = self.dense_units
+        if isinstance(dense, numbers.Integral) and not isinstance(dense, bool):
+            dense = (dense,)
+        if not isinstance(dense, (tuple, list)):
+            raise TypeError(f"dense_units must be a tuple of ints (() for none), got "
+                            f"{self.dense_units!r}.")
+        for units in dense:
             _check_number("each entry of dense_units", units, low=1, integer=True)
+        decay = self.block_lr_decay
+        if decay is not None:
+            if isinstance(decay, str) or not isinstance(decay, (numbers.Real, tuple, list)):
+                raise TypeError(f"block_lr_decay must be a number or a tuple of numbers, "
+                                f"got {decay!r}.")
+            for d in (decay,) if isinstance(decay, numbers.Real) else decay:
+                _check_number("each entry of block_lr_decay", d, low=0, low_open=True)
+            if not isinstance(decay, numbers.Real) and not len(decay):
+                raise ValueError("block_lr_decay must not be empty; use e.g. (0.1, 0.01).")
+        check_image_size(self.input_size, name="input_size")
+        check_image_size(self.image_size)
         parse_augment(self.augment)
-        return None
+        return tuple(dense)
 
     def _make_body(self, X, body_params):
         # a trainable copy: fine-tuning must never touch the per-process cached weights
         extractor = build_feature_extractor(
             self.backbone, self.weights, layer=self.layer, pooling=self.pooling,
             input_size=self.input_size, weights_format=self.weights_format, copy=True)
-        dense, n_features = make_mlp(extractor.n_features, tuple(self.dense_units), "relu",
+        dense, n_features = make_mlp(extractor.n_features, body_params, "relu",
                                      self.dropout)
         parts = [("backbone", extractor), ("dense", dense)]
         if self.dropout:

@@ -296,7 +296,8 @@ def test_fit_reads_files_batch_by_batch(small, png_dir, count_loads):
     steps = np.diff(rec.loads[:batches_per_epoch])
     last = n_train % 64 or 64
     np.testing.assert_array_equal(steps, [64] * (batches_per_epoch - 2) + [last])
-    assert count_loads["n"] == 2 * (n_train + n_valid)  # each file once per epoch
+    # each file once per epoch, and once more for the training log-likelihood (loglik_)
+    assert count_loads["n"] == 2 * (n_train + n_valid) + n_train + n_valid
     # predict reads one batch (batch_size files) per forward pass
     seen = []
     hook = est.net_.module_.register_forward_pre_hook(
@@ -312,7 +313,8 @@ def test_fit_reads_files_batch_by_batch(small, png_dir, count_loads):
 
 def test_channel_standardize_reads_files_once_more(small, png_dir, count_loads):
     est = CNNClassifier(**QUICK, standardize="channel").fit(png_dir, small[1])
-    assert count_loads["n"] == 300 + 2 * 300  # one pass for mean/sd, one per epoch
+    # one pass for mean/sd, one per epoch, one for the training log-likelihood (loglik_)
+    assert count_loads["n"] == 300 + 2 * 300 + 300
     np.testing.assert_allclose(est.net_.module_.preprocess.mean.flatten(),
                                [small[0].mean()], rtol=1e-5)
 

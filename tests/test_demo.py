@@ -1,14 +1,56 @@
-"""The README's main command: ``sklearn-dl demo``."""
+"""The README's main command: ``sklearn-dl demo`` (quick run in the default suite, the
+HTML report rendered in headless Chromium in a slow test)."""
+
+import os
+import shutil
+import subprocess
 
 import matplotlib
 
 matplotlib.use("Agg")
 
+import pytest  # noqa: E402
+
 from sklearn_dl.cli import main  # noqa: E402
 
 
-def test_demo_command(tmp_path, capsys):
-    assert main(["demo", "--out", str(tmp_path)]) == 0
-    out = capsys.readouterr().out
-    assert "Banknote" in out and "PoissonNLLRegressor" in out
-    assert (tmp_path / "demo_heteroscedastic.png").exists()
+@pytest.fixture(scope="module")
+def quick_demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    return main(["demo", "--quick", "--no-progress", "--out", str(out)]), out
+
+
+def test_demo_quick_runs_and_writes_the_report(quick_demo, capsys):
+    status, out = quick_demo
+    assert status == 0
+    html = (out / "index.html").read_text()
+    for title in ("banknote", "Heteroscedastic", "Counts", "CNN", "ensemble"):
+        assert title.lower() in html.lower()
+    assert html.count("<img") >= 6 and "data:image/png;base64," in html
+    assert len(list(out.glob("figure_*.png"))) == html.count("<img")
+
+
+@pytest.mark.slow
+def test_report_renders_in_headless_chromium(quick_demo, tmp_path):
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("Debian's chromium package is not installed")
+    _, out = quick_demo
+    shot = tmp_path / "page.png"
+    dump = subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+         "--no-first-run", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}",
+         "--run-all-compositor-stages-before-draw", "--virtual-time-budget=5000",
+         "--dump-dom", (out / "index.html").as_uri()],
+        capture_output=True, text=True, timeout=120)
+    assert "Figure 1." in dump.stdout and "sklearn_dl demo" in dump.stdout
+    subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--disable-background-networking", f"--user-data-dir={tmp_path / 'profile2'}",
+         f"--screenshot={shot}", "--window-size=1200,3000", (out / "index.html").as_uri()],
+        capture_output=True, timeout=120)
+    assert shot.exists() and shot.stat().st_size > 20_000  # a page with pictures
+    # the embedded images decode: chromium reports their natural sizes in the DOM dump
+    assert dump.stdout.count("<img") >= 6
+    assert os.path.getsize(out / "index.html") > 50_000

@@ -168,7 +168,7 @@ def test_nnregressor_family_parameter(count_data):
     b = PoissonNLLRegressor(hidden_layer_sizes=(8,), max_epochs=5, random_state=0).fit(X, y)
     np.testing.assert_array_equal(a.predict(Xte), b.predict(Xte))
     with pytest.raises(ValueError, match="Unknown family"):
-        NNRegressor(family="gamma").fit(X, y)
+        NNRegressor(family="weibull").fit(X, y)
     with pytest.raises(ValueError, match="classification"):
         NNRegressor(family="bernoulli").fit(X, y)
 

@@ -243,8 +243,15 @@ def test_poisson_accepts_rates_with_exposure_and_keeps_nll_finite():
     rate = counts / exposure
     reg = PoissonNLLRegressor(max_epochs=30, random_state=0).fit(X, rate,
                                                                  sample_weight=exposure)
-    score = neg_mean_nll_scorer(reg, X, rate)
-    assert np.isfinite(score)
+    # rates are scored by the exposure-weighted deviance (sklearn's PoissonRegressor recipe);
+    # a Poisson log-likelihood of non-integer rates is not defined and says so
+    from sklearn.metrics import mean_poisson_deviance
+    dev = mean_poisson_deviance(rate, reg.predict(X), sample_weight=exposure)
+    null = mean_poisson_deviance(rate, np.full_like(rate, np.average(rate, weights=exposure)),
+                                 sample_weight=exposure)
+    assert np.isfinite(dev) and dev < 0.9 * null
+    with pytest.raises(ValueError, match="non-integer"):
+        neg_mean_nll_scorer(reg, X, rate)
     # the rate model learned the covariate effect
     assert np.corrcoef(reg.predict(X), np.exp(0.5 * X[:, 0]))[0, 1] > 0.9
     with pytest.raises(ValueError, match="non-negative counts or rates"):

@@ -149,7 +149,17 @@ class PredictiveDistribution:
             if y.shape != shape and not (y.ndim == 2 and y.shape[1] == 1 and len(shape) == 1):
                 raise ValueError(f"y has shape {y.shape} but the distribution's batch shape "
                                  f"is {shape}.")
-            y = y.reshape(shape)
+            try:
+                y = y.reshape(shape).astype(np.float64)
+            except (TypeError, ValueError):
+                raise ValueError(f"y must hold numbers to evaluate a {self.family.name} "
+                                 f"distribution; got dtype {y.dtype}.") from None
+            if not np.all(np.isfinite(y)):
+                raise ValueError("y contains NaN or infinity: a log-likelihood of a missing "
+                                 "or infinite observation is meaningless; drop those rows.")
+            # outside the family's support (a negative count) is a data error, not -inf
+            if self.family is not None:
+                y = self.family.check_target(y)
         return y
 
     def _encode(self, y):

@@ -95,15 +95,17 @@ class Family:
         """The layer mapping body features to raw outputs (default: one Linear)."""
         return nn.Linear(n_features, self.n_outputs(n_targets))
 
-    def init_head(self, head, y, sample_weight, n_targets):
+    def init_head(self, head, y, sample_weight, n_targets, raw=None):
         """Start the head at the marginal model: its bias becomes :meth:`marginal_raw`.
 
         The network then begins at the best constant prediction (the null model), so
         the first epochs fit structure instead of the overall level, and the starting
         loss is known (which divergence checks compare against).  A head that is not a
         ``Linear`` may define ``init_from_raw(raw)``; otherwise it is left as is.
+        ``raw``, when given, is the already computed :meth:`marginal_raw`.
         """
-        raw = self.marginal_raw(y, sample_weight, n_targets)
+        if raw is None:
+            raw = self.marginal_raw(y, sample_weight, n_targets)
         with torch.no_grad():
             if hasattr(head, "init_from_raw"):
                 head.init_from_raw(raw)
@@ -131,12 +133,16 @@ class Family:
         """
         y = np.asarray(y)
         n_targets = _n_targets(y) if n_targets is None else n_targets
+        return self._search_marginal(y, sample_weight, n_targets)
+
+    def _search_marginal(self, y, sample_weight, n_targets):
         y_t = self.target_tensor(y)
         if y_t.is_floating_point():
             y_t = y_t.to(torch.float64)
         w_t = None if sample_weight is None else torch.as_tensor(sample_weight,
                                                                   dtype=torch.float64)
-        raw = torch.zeros(self.n_outputs(n_targets), dtype=torch.float64, requires_grad=True)
+        start = np.asarray(self.marginal_start(y, sample_weight, n_targets), dtype=np.float64)
+        raw = torch.tensor(start, dtype=torch.float64, requires_grad=True)
         opt = torch.optim.LBFGS([raw], lr=1.0, max_iter=200, line_search_fn="strong_wolfe")
 
         def closure():
@@ -146,11 +152,38 @@ class Family:
             return loss
 
         opt.step(closure)
-        return raw.detach().numpy().copy()
+        raw = raw.detach().numpy().copy()
+        # a degenerate target (one row, a constant) can send the search to non-finite
+        # values; the starting point is then the better constant
+        return raw if np.all(np.isfinite(raw)) else start
 
-    def null_nll(self, y, sample_weight=None, n_targets=None):
-        """Mean (weighted) NLL of ``y`` under the marginal model: the loss to beat."""
-        raw = torch.as_tensor(self.marginal_raw(y, sample_weight, n_targets))
+    def marginal_start(self, y, sample_weight=None, n_targets=None):
+        """Starting raw outputs of the numerical marginal fit (:meth:`marginal_raw`).
+
+        The default is zeros; families without a closed-form marginal return a
+        method-of-moments guess here, so the L-BFGS search starts near the optimum
+        whatever the units of ``y``.
+
+        Parameters
+        ----------
+        y : ndarray of shape (n_samples,) or (n_samples, n_targets)
+        sample_weight : ndarray of shape (n_samples,), default=None
+        n_targets : int, default=None
+
+        Returns
+        -------
+        raw : ndarray of shape (n_outputs,)
+        """
+        n_targets = _n_targets(np.asarray(y)) if n_targets is None else n_targets
+        return np.zeros(self.n_outputs(n_targets))
+
+    def null_nll(self, y, sample_weight=None, n_targets=None, raw=None):
+        """Mean (weighted) NLL of ``y`` under the marginal model: the loss to beat.
+
+        ``raw``, when given, is the already computed :meth:`marginal_raw`."""
+        if raw is None:
+            raw = self.marginal_raw(y, sample_weight, n_targets)
+        raw = torch.as_tensor(raw, dtype=torch.float64)
         y_t = self.target_tensor(np.asarray(y))
         if y_t.is_floating_point():
             y_t = y_t.to(torch.float64)

@@ -47,6 +47,10 @@ LINKS = {
     # log-probabilities up to a constant per row: softmax(log p) = p
     "softmax": Link("softmax", _log_probabilities, lambda x: softmax(x, axis=-1)),
     "softplus": Link("softplus", _inv_softplus, _softplus),
+    # a parameter above 2, e.g. the degrees of freedom of a Student t with a variance;
+    # on the log scale, so a step moves it by a factor, from 2.1 to 1000 alike
+    "log(x-2)": Link("log(x-2)", lambda x: np.log(np.asarray(x, dtype=np.float64) - 2.0),
+                     lambda x: 2.0 + np.exp(x)),
 }
 
 

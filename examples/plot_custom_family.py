@@ -1,0 +1,131 @@
+"""A distribution family of your own: a Laplace head in thirty lines of user code.
+
+The course's exercise "define the NLL loss for a probabilistic model" has three steps:
+choose the network's outputs, link them to the distribution's parameters, and use the
+negative log-likelihood as the loss.  In sklearn_dl these three steps are a subclass of
+:class:`sklearn_dl.families.Family`, written outside the package and passed as
+``NNRegressor(family=Laplace())``: no registration, no edit of the package.  The
+estimator trains it by its NLL, starts the head at the best constant Laplace
+distribution (found numerically, since the class does not say how), and its
+``predict_dist`` is a scipy-backed predictive distribution with intervals and quantiles.
+
+We fit it to a sine curve with heavy-tailed (Student t, 3 degrees of freedom) noise and
+compare it with the package's Normal head and its Student t head (learned degrees of
+freedom) on held-out data.  The run prints, per head, the test NLL, the coverage and
+mean width of the central 90% intervals and the mean absolute error of the predicted
+median, then the degrees of freedom the Student t head learned; the figure shows the
+Laplace and Normal fits with their 90% intervals.  In this run the two heavy-tailed
+heads (Laplace 1.11, Student t 1.08 with about 3.7 degrees of freedom) reach a clearly
+lower test NLL than the Normal head (1.29), with narrower intervals that still cover
+about 90% of the test points.  All three use the estimator's ``"auto"`` training plan
+(early stopping on 10% of the training rows).
+
+Run: ``.venv/bin/python examples/plot_custom_family.py``; the figure goes to
+``examples/output/custom_family.png``.
+"""
+
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+from scipy import stats  # noqa: E402
+
+from sklearn_dl import NNRegressor  # noqa: E402
+from sklearn_dl.families import Family  # noqa: E402
+from sklearn_dl.metrics import interval_coverage, mean_interval_width, mean_nll  # noqa: E402
+
+OUT = os.path.join(os.path.dirname(__file__), "output")
+
+
+# %%
+# The family: outputs, links, NLL
+# -------------------------------
+# Two raw outputs per target: the location (identity link) and the scale, made positive
+# by a softplus.  ``log_prob`` is the Laplace log density, summed over targets;
+# ``to_scipy`` gives the same distribution to scipy for cdf, quantiles and draws.
+class Laplace(Family):
+    """Laplace distribution: ``-log p(y) = log(2 b) + |y - loc| / b``."""
+
+    name = "laplace"
+    support = "real"
+    param_names = ("loc", "scale")
+    links = {"loc": "identity", "scale": "softplus"}
+
+    def n_outputs(self, n_targets):
+        return 2 * n_targets
+
+    def params(self, raw):
+        k = raw.shape[1] // 2
+        return {"loc": raw[:, :k], "scale": F.softplus(raw[:, k:]) + 1e-6}
+
+    def log_prob(self, raw, y):
+        p = self.params(raw)
+        y = y.reshape(len(y), -1)
+        return (-torch.log(2 * p["scale"]) - torch.abs(y - p["loc"]) / p["scale"]).sum(dim=1)
+
+    def to_scipy(self, params):
+        return stats.laplace(loc=params["loc"], scale=params["scale"])
+
+    def mean(self, params):
+        return params["loc"]
+
+
+# %%
+# Heavy-tailed data
+# -----------------
+rng = np.random.RandomState(0)
+
+
+def make_data(n):
+    x = rng.uniform(-3, 3, size=(n, 1))
+    noise = (0.3 + 0.15 * np.abs(x[:, 0])) * rng.standard_t(3, size=n)
+    return x, 2 * np.sin(1.5 * x[:, 0]) + noise
+
+
+X, y = make_data(1000)
+X_test, y_test = make_data(4000)
+
+# %%
+# Three heads, one estimator
+# --------------------------
+# the "auto" training plan: early stopping on 10% of the training rows
+settings = dict(hidden_layer_sizes=(32, 32), lr=5e-3, random_state=0)
+heads = {"Laplace (user code)": Laplace(), "Normal": "normal", "Student t": "student_t"}
+fits = {}
+print(f"{'head':20s} {'test NLL':>8s} {'90% coverage':>12s} {'width':>6s} {'MAE':>6s}")
+for label, family in heads.items():
+    reg = NNRegressor(family=family, **settings).fit(X, y)
+    dist = reg.predict_dist(X_test)
+    interval = reg.predict_interval(X_test, alpha=0.1)
+    mae = np.mean(np.abs(dist.median() - y_test))
+    print(f"{label:20s} {mean_nll(y_test, dist):8.3f} "
+          f"{interval_coverage(y_test, interval):12.3f} {mean_interval_width(interval):6.2f} "
+          f"{mae:6.3f}")
+    fits[label] = reg
+print("learned Student t degrees of freedom:",
+      round(float(fits["Student t"].predict_dist(X_test[:1]).params["df"][0]), 2))
+
+# %%
+# The fits
+# --------
+grid = np.linspace(-3, 3, 300).reshape(-1, 1)
+fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
+for ax, label in zip(axes, ["Laplace (user code)", "Normal"]):
+    lower, upper = fits[label].predict_interval(grid, alpha=0.1).T
+    ax.scatter(X_test[:800, 0], y_test[:800], s=4, color="0.6", label="test data")
+    ax.plot(grid[:, 0], fits[label].predict_dist(grid).median(), color="C0", label="median")
+    ax.fill_between(grid[:, 0], lower, upper, color="C0", alpha=0.25, label="90% interval")
+    ax.set_title(f"{label} head")
+    ax.set_xlabel("x")
+    ax.set_ylim(-7, 7)
+axes[0].set_ylabel("y")
+axes[0].legend(loc="upper left")
+fig.tight_layout()
+os.makedirs(OUT, exist_ok=True)
+fig.savefig(os.path.join(OUT, "custom_family.png"), dpi=100)
+print("figure:", os.path.join(OUT, "custom_family.png"))
