@@ -196,6 +196,11 @@ class _BaseNN(_RStyleMixin, BaseEstimator):
         """``"tabular"`` or ``"image"``: which defaults the training plan uses."""
         return "tabular"
 
+    def _body_can_overfit(self):
+        """False for a body without hidden layers (a GLM): ``early_stopping="auto"``
+        then trains the whole budget on all rows (see ``_plan``)."""
+        return True
+
     #: training rows on which the start and end losses are compared (never-improved check)
     _check_rows = 2048
 

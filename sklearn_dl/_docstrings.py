@@ -11,9 +11,10 @@ hidden_layer_sizes : int or tuple of int, default=(100,)
     activation : {"relu", "tanh", "sigmoid", "elu", "gelu", "leaky_relu", "identity"}, \
 default="relu"
         Activation after each hidden layer (or an ``nn.Module`` class).
-    dropout : float in [0, 1), default=0.0
+    dropout : float in [0, 1) or "auto", default="auto"
         Dropout probability after each hidden layer (training only, unless
-        ``mc_samples > 0``).
+        ``mc_samples > 0``).  "auto": 0.1 when fitted on fewer than 5,000 training rows
+        (or with ``mc_samples > 0``), 0 from 5,000 rows on.
     batchnorm : bool, default=False
         Batch normalisation after each hidden linear layer.
     architecture : "mlp", nn.Module or callable, default="mlp"
@@ -32,20 +33,22 @@ default="adam"
     l1 : float, default=0.0
         L1 penalty on the weight matrices, added to the training loss.
     batch_size : int or "auto", default="auto"
-        Samples per optimisation step.  "auto": ``clip(n_train // 10, 16, 128)`` for
+        Samples per optimisation step.  "auto": ``clip(n_train // 32, 32, 256)`` for
         tables (128 for images), so small data sets get enough steps per epoch.
     max_epochs : int or "auto", default="auto"
-        Passes over the training data.  "auto": a budget in optimisation steps (10,000
-        for tables, 3,000 for images), between 100 and 2,000 epochs for tables (10 and
+        Passes over the training data.  "auto": a budget in optimisation steps (8,000
+        for tables, 3,000 for images), between 10 and 2,000 epochs for tables (10 and
         100 for images); with early stopping this is a ceiling.
     early_stopping : bool or "auto", default="auto"
         Hold out ``validation_fraction`` of the data, stop when the validation loss has
         not improved for ``patience`` epochs and restore the best epoch's weights.
-        "auto": on from 200 samples when ``max_epochs="auto"``; off below (no rows to
-        spare) and with an explicit ``max_epochs`` (which asks for that many epochs).
+        "auto": on from 100 samples when ``max_epochs="auto"``; off below (no rows to
+        spare), with an explicit ``max_epochs`` (which asks for that many epochs) and for
+        a body without hidden layers (a GLM trains its whole budget on all rows).
     patience : int or "auto", default="auto"
-        Epochs without improvement before early stopping; "auto": about 1,000
-        optimisation steps (300 for images), at least 10 epochs (5 for images).
+        Epochs without improvement before early stopping; "auto": a tenth of
+        ``max_epochs`` for tables (about 300 optimisation steps for images), at least 5
+        epochs.
     validation_fraction : float in [0, 1) or None, default=None
         Share held out for validation; None means 0.1 with early stopping, else 0 (all
         data is used for training).  A positive value without early stopping only

@@ -3,19 +3,22 @@
 Defaults are the product: most users never set a training parameter, so the ``"auto"``
 values must train long enough on small data and stop at the right time on larger data.
 The rule, the same for every estimator (documented in ``docs/design.md`` and the
-estimators' docstrings):
+estimators' docstrings), chosen by ``benchmarks/explore_defaults.py`` (its screens are in
+``benchmarks/results/explore_defaults_*.json``):
 
-* **batch_size="auto"**: ``clip(n_train // 10, 16, 128)`` for tables; small data sets
-  get more (smaller) steps per epoch.  Images keep 128 (capped at the data size).
-* **early_stopping="auto"**: on when ``max_epochs="auto"`` and there are at least
-  :data:`MIN_EARLY_STOPPING` samples, holding out ``validation_fraction`` (default 0.1)
-  and restoring the weights of the best validation epoch; off below (too few rows to
-  spare), and off with an explicit ``max_epochs`` (which asks for that many epochs).
-* **max_epochs="auto"**: a budget in optimisation *steps*, not epochs:
-  enough epochs for :data:`STEP_BUDGET` steps, within ``[MIN_EPOCHS, MAX_EPOCHS]``.
-  With early stopping this is a ceiling that is rarely reached.
-* **patience="auto"**: enough epochs for :data:`PATIENCE_STEPS` steps, at least
-  :data:`MIN_PATIENCE` epochs.
+* **batch_size="auto"**: ``clip(n_train // 32, 32, 256)`` for tables, so an epoch has
+  about 32 steps on small and medium data; images keep 128 (capped at the data size).
+* **max_epochs="auto"**: a budget in optimisation *steps*, not epochs: enough epochs for
+  :data:`STEP_BUDGET` steps, within ``[MIN_EPOCHS, MAX_EPOCHS]``.  With early stopping
+  this is a ceiling that is rarely reached.
+* **early_stopping="auto"**: on when ``max_epochs="auto"``, there are at least
+  :data:`MIN_EARLY_STOPPING` samples and the body can overfit; it holds out
+  ``validation_fraction`` (default 0.1) and restores the weights of the best validation
+  epoch.  A body without hidden layers (a GLM: ``hidden_layer_sizes=()``) trains its
+  whole budget on all rows instead: a convex model does not overfit that way, and
+  stopping on a small validation share stops it short of the GLM's optimum.
+* **patience="auto"**: a tenth of the epochs (tables) or about :data:`PATIENCE_STEPS`
+  steps (images), at least :data:`MIN_PATIENCE` epochs.
 
 Explicit values always win and behave exactly as given.
 """
@@ -26,14 +29,17 @@ import math
 from dataclasses import dataclass
 
 #: samples from which early stopping is on by default
-MIN_EARLY_STOPPING = 200
+MIN_EARLY_STOPPING = 100
 #: optimisation steps of the default budget
-STEP_BUDGET = {"tabular": 10_000, "image": 3_000}
-MIN_EPOCHS = {"tabular": 100, "image": 10}
+STEP_BUDGET = {"tabular": 8_000, "image": 3_000}
+MIN_EPOCHS = {"tabular": 10, "image": 10}
 MAX_EPOCHS = {"tabular": 2_000, "image": 100}
-#: optimisation steps without improvement before early stopping
-PATIENCE_STEPS = {"tabular": 1_000, "image": 300}
-MIN_PATIENCE = {"tabular": 10, "image": 5}
+#: "auto" batch size of tables: clip(n_train // TABULAR_BATCH_DIVISOR, low, high)
+TABULAR_BATCH_DIVISOR, TABULAR_BATCH_RANGE = 32, (32, 256)
+#: tables: patience as a share of the epochs; images: optimisation steps
+PATIENCE_SHARE = 0.1
+PATIENCE_STEPS = {"image": 300}
+MIN_PATIENCE = {"tabular": 5, "image": 5}
 DEFAULT_VALIDATION_FRACTION = 0.1
 
 
@@ -65,7 +71,7 @@ def resolve_plan(est, n_samples, partial=False):
         if _auto(early):
             # an explicit max_epochs asks for that many epochs: no early stopping then
             early = (_auto(est.max_epochs) and n_samples >= MIN_EARLY_STOPPING
-                     and est.validation_fraction != 0)
+                     and est.validation_fraction != 0 and est._body_can_overfit())
         frac = est.validation_fraction
         if frac is None:
             frac = DEFAULT_VALIDATION_FRACTION if early else 0.0
@@ -73,7 +79,8 @@ def resolve_plan(est, n_samples, partial=False):
 
     batch = est.batch_size
     if _auto(batch):
-        batch = 128 if kind == "image" else min(128, max(16, n_train // 10))
+        low, high = TABULAR_BATCH_RANGE
+        batch = 128 if kind == "image" else min(high, max(low, n_train // TABULAR_BATCH_DIVISOR))
     batch = int(min(batch, n_train))
     steps_per_epoch = math.ceil(n_train / batch)
 
@@ -86,6 +93,10 @@ def resolve_plan(est, n_samples, partial=False):
 
     patience = est.patience
     if _auto(patience):
-        patience = max(MIN_PATIENCE[kind], math.ceil(PATIENCE_STEPS[kind] / steps_per_epoch))
+        if kind == "image":
+            patience = math.ceil(PATIENCE_STEPS[kind] / steps_per_epoch)
+        else:
+            patience = math.ceil(PATIENCE_SHARE * epochs)
+        patience = max(MIN_PATIENCE[kind], patience)
     return Plan(batch_size=batch, max_epochs=int(epochs), early_stopping=bool(early),
                 validation_fraction=float(frac), patience=int(patience))

@@ -30,6 +30,8 @@ from .bodies.custom import make_custom_body
 _CONVERTED = weakref.WeakKeyDictionary()
 
 _MLP_PARAMS = ("hidden_layer_sizes", "activation", "dropout", "batchnorm")
+#: ``dropout="auto"``: its rate, and the training rows from which it is off
+AUTO_DROPOUT, AUTO_DROPOUT_MAX_ROWS = 0.1, 5_000
 
 
 def _converted_copy(module, dtype):
@@ -62,7 +64,7 @@ class _TabularMixin:
         *,
         hidden_layer_sizes=(100,),
         activation="relu",
-        dropout=0.0,
+        dropout="auto",
         batchnorm=False,
         architecture="mlp",
         optimizer="adam",
@@ -131,7 +133,8 @@ class _TabularMixin:
                 f"hidden_layer_sizes must be a sequence of ints, got {sizes!r}.") from None
         for s in sizes:
             _check_number("each entry of hidden_layer_sizes", s, low=1, integer=True)
-        _check_number("dropout", self.dropout, low=0, high=1, high_open=True)
+        if not (isinstance(self.dropout, str) and self.dropout == "auto"):
+            _check_number("dropout", self.dropout, low=0, high=1, high_open=True)
         check_flag("batchnorm", self.batchnorm)
         get_activation(self.activation)
         return sizes
@@ -165,8 +168,19 @@ class _TabularMixin:
         """Build the body for training inputs ``X``: ``(module, n_features)``."""
         if body_params is None:  # a user module
             return make_custom_body(self.architecture, (X.shape[1],), "module")
-        return make_mlp(X.shape[1], body_params, self.activation, self.dropout,
-                        self.batchnorm)
+        return make_mlp(X.shape[1], body_params, self.activation,
+                        self._resolved_dropout(len(X)), self.batchnorm)
+
+    def _resolved_dropout(self, n_train):
+        """``dropout="auto"``: 0.1 below AUTO_DROPOUT_MAX_ROWS training rows (or with MC
+        dropout), none above, where the data regularise the net enough."""
+        if isinstance(self.dropout, str):
+            return AUTO_DROPOUT if n_train < AUTO_DROPOUT_MAX_ROWS or self.mc_samples else 0.0
+        return self.dropout
+
+    def _body_can_overfit(self):
+        return not (isinstance(self.architecture, str) and self.architecture == "mlp"
+                    and len(tuple(np.atleast_1d(self.hidden_layer_sizes))) == 0)
 
     def _dataset(self, X, y, w, family):
         # unit weights are no weights: nothing to index and multiply per batch

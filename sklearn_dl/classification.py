@@ -265,7 +265,7 @@ class NNClassifier(_TabularMixin, _NNClassifierBase):
         *,
         hidden_layer_sizes=(100,),
         activation="relu",
-        dropout=0.0,
+        dropout="auto",
         batchnorm=False,
         architecture="mlp",
         optimizer="adam",

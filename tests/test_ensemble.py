@@ -182,7 +182,7 @@ def test_mc_dropout_needs_dropout(hetero):
     X, y, _, _ = hetero
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        est = GaussianNLLRegressor(hidden_layer_sizes=(8,), max_epochs=2,
+        est = GaussianNLLRegressor(hidden_layer_sizes=(8,), dropout=0.0, max_epochs=2,
                                    random_state=0).fit(X, y)
     with pytest.raises(ValueError, match="needs dropout layers"):
         est.predict_dist(X, mc_samples=5)

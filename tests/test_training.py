@@ -202,7 +202,8 @@ def test_optimizer_class_and_names(data):
 def test_sample_weight_ones_equal_none_and_zero_drops_rows(data):
     X, ys = data
     y = ys["reg"]
-    full = dict(hidden_layer_sizes=(8,), max_epochs=20, batch_size=1000, random_state=0)
+    full = dict(hidden_layer_sizes=(8,), dropout=0.0, max_epochs=20, batch_size=1000,
+                random_state=0)
     a = GaussianNLLRegressor(**full).fit(X, y)
     b = GaussianNLLRegressor(**full).fit(X, y, sample_weight=np.ones(len(y)))
     np.testing.assert_array_equal(a.predict(X), b.predict(X))
@@ -216,7 +217,8 @@ def test_sample_weight_ones_equal_none_and_zero_drops_rows(data):
 def test_sample_weight_equals_repetition(data):
     X, ys = data
     y = ys["cls"]
-    full = dict(hidden_layer_sizes=(8,), max_epochs=20, batch_size=1000, random_state=0)
+    full = dict(hidden_layer_sizes=(8,), dropout=0.0, max_epochs=20, batch_size=1000,
+                random_state=0)
     w = np.random.RandomState(0).randint(1, 4, size=len(y))
     a = NNClassifier(**full).fit(X, y, sample_weight=w)
     b = NNClassifier(**full).fit(np.repeat(X, w, axis=0), np.repeat(y, w))
