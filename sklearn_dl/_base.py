@@ -588,13 +588,14 @@ class _BaseNN(_RStyleMixin, BaseEstimator):
 
 def _still_improving(rows, key, patience):
     """Whether the monitored loss improved (by 1e-4 relative) in the last ``patience``
-    epochs of ``rows``."""
+    epochs of ``rows`` (the last tenth of them when the run is not longer than that:
+    an improvement from the first epoch alone is no sign of an unfinished fit)."""
     losses = np.array([row.get(key, row["train_loss"]) for row in rows], dtype=float)
-    if len(losses) <= patience or not np.isfinite(losses).all():
-        return (len(losses) > 1 and np.isfinite(losses).all()
-                and losses[-1] < losses[0] - 1e-4 * abs(losses[0]))
-    before = losses[:-patience].min()
-    return losses[-patience:].min() < before - 1e-4 * abs(before)
+    if len(losses) < 2 or not np.isfinite(losses).all():
+        return False
+    window = patience if len(losses) > patience else max(1, len(losses) // 10)
+    before = losses[:-window].min()
+    return losses[-window:].min() < before - 1e-4 * abs(before)
 
 
 class _NetSnapshot:

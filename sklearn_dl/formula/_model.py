@@ -223,6 +223,22 @@ class FormulaModel(MetaEstimatorMixin, BaseEstimator):
         """Class labels of the fitted classifier."""
         return self.estimator_.classes_
 
+    # the fitted model's R-style statistics, so that anova(m1, m2) takes formula models
+    @property
+    def loglik_(self):
+        """Training log-likelihood of the fitted estimator."""
+        return self.estimator_.loglik_
+
+    @property
+    def n_obs_(self):
+        """Number of training observations of the fitted estimator."""
+        return self.estimator_.n_obs_
+
+    @property
+    def n_params_(self):
+        """Number of trained parameters of the fitted estimator."""
+        return self.estimator_.n_params_
+
     # -- delegated prediction methods ------------------------------------------------------
     @available_if(_estimator_has("predict"))
     def predict(self, X, **predict_params):
