@@ -109,6 +109,7 @@ def _layers(module, limit=30):
     for name, m in module.named_modules():
         if list(m.children()) or isinstance(m, nn.Sequential):
             continue  # containers (an empty Sequential is a linear body's empty body)
+        name = name or type(m).__name__.lower()  # a bare layer (a linear head) has no name
         if isinstance(m, nn.Linear):
             out.append(f"{name}: Linear({m.in_features} -> {m.out_features})")
         elif isinstance(m, nn.Conv2d):
@@ -120,6 +121,27 @@ def _layers(module, limit=30):
             out.append(f"{name}: {type(m).__name__}")
     if len(out) > limit:
         out = out[:limit // 2] + [f"... {len(out) - limit} more ..."] + out[-limit // 2:]
+    return out
+
+
+def _constant_params(est):
+    """Distribution parameters that do not depend on the inputs (a negative binomial's
+    constant dispersion, a homoscedastic Normal's sd), on their natural scale: a
+    coefficient table cannot show them.  Found by predicting two different rows."""
+    n = getattr(est, "n_features_in_", None)
+    if not n or est.family_.task == "classification":
+        return []
+    probe = np.array([np.zeros(n), np.ones(n)], dtype=np.float64)
+    try:
+        params = est.predict_dist(probe).params
+    except Exception:  # noqa: BLE001 -- an image body or a custom input: nothing to show
+        return []
+    out = []
+    for name, value in params.items():
+        value = np.asarray(value, dtype=float)
+        if value.ndim and len(value) == 2 and np.allclose(value[0], value[1], rtol=1e-9):
+            shown = value[0] if np.ndim(value[0]) == 0 else np.round(value[0], 6).tolist()
+            out.append((f"{name} (constant)", shown))
     return out
 
 
@@ -241,7 +263,7 @@ def network_summary(est, X=None, y=None):
             else [])),
         ("Training", _training_items(est)),
         ("Fit", [("log-likelihood", est.loglik_), ("parameters (k)", est.n_params_),
-                 ("AIC", est.aic()), ("BIC", est.bic())]),
+                 ("AIC", est.aic()), ("BIC", est.bic())] + _constant_params(est)),
     ]
     coefficients = _linear_coefficients(est)
     notes = [NETWORK_NOTE]
