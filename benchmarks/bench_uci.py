@@ -188,9 +188,14 @@ def fit_defaults(X, y, seed):
     return reg, {"epochs": reg.n_epochs_, "best_epoch": reg.best_epoch_}
 
 
+ENSEMBLE_JOBS = [None]  # --ensemble-jobs
+
+
 def fit_ensemble(X, y, seed, n_jobs=None):
     """DeepEnsembleRegressor of 5 default GaussianNLLRegressors."""
     from sklearn_dl import DeepEnsembleRegressor
+
+    n_jobs = ENSEMBLE_JOBS[0] if n_jobs is None else n_jobs
 
     ens = _quiet_fit(DeepEnsembleRegressor(n_estimators=5, n_jobs=n_jobs,
                                            random_state=seed), X, y)
@@ -360,7 +365,10 @@ def _main(argv=None):
                    help="run NGBoost after the networks instead of in parallel")
     p.add_argument("--threads", type=int, default=1, help="torch threads")
     p.add_argument("--out", default="uci")
+    p.add_argument("--ensemble-jobs", type=int, default=None,
+                   help="n_jobs of the ensemble's members (default: sequential)")
     args = p.parse_args(argv)
+    ENSEMBLE_JOBS[0] = args.ensemble_jobs
     require_data(*[f"uci/{d}/index_test_{args.splits - 1}.txt" for d in args.datasets],
                  loader="load_uci_regression")
 
