@@ -352,7 +352,8 @@ class _BaseNN(_RStyleMixin, BaseEstimator):
             optimizer=self.optimizer, lr=self.lr, weight_decay=self.weight_decay,
             l1=self.l1, batch_size=batch_size,
             max_epochs=plan.max_epochs, early_stopping=plan.early_stopping,
-            patience=plan.patience, callbacks=self.callbacks, device=self._device,
+            patience=plan.patience, converge=plan.converge, callbacks=self.callbacks,
+            device=self._device,
             shuffle_seed=shuffle_seed, train_transform=train_transform,
             verbose=self.verbose, monitor=monitor, outputs=outputs,
             progress_desc=type(self).__name__, **self._fine_tuning(module))

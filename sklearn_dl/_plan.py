@@ -16,7 +16,9 @@ estimators' docstrings), chosen by ``benchmarks/explore_defaults.py`` (its scree
   ``validation_fraction`` (default 0.1) and restores the weights of the best validation
   epoch.  A body without hidden layers (a GLM: ``hidden_layer_sizes=()``) trains its
   whole budget on all rows instead: a convex model does not overfit that way, and
-  stopping on a small validation share stops it short of the GLM's optimum.
+  stopping on a small validation share stops it short of the GLM's optimum.  It stops
+  once converged: the training loss has not improved by 1e-4 nats for ``patience``
+  epochs.  Early stopping, too, counts improvements of at least 1e-4 nats only.
 * **patience="auto"**: a tenth of the epochs (tables) or about :data:`PATIENCE_STEPS`
   steps (images), at least :data:`MIN_PATIENCE` epochs.
 
@@ -52,6 +54,7 @@ class Plan:
     early_stopping: bool
     validation_fraction: float
     patience: int
+    converge: bool = False  # stop on a training-loss plateau (no early stopping)
 
 
 def _auto(value):
@@ -98,5 +101,9 @@ def resolve_plan(est, n_samples, partial=False):
         else:
             patience = math.ceil(PATIENCE_SHARE * epochs)
         patience = max(MIN_PATIENCE[kind], patience)
+    # a GLM's auto budget ends when it has converged (see the module's docstring)
+    converge = (not partial and not early and _auto(est.max_epochs)
+                and _auto(est.early_stopping) and not est._body_can_overfit())
     return Plan(batch_size=batch, max_epochs=int(epochs), early_stopping=bool(early),
-                validation_fraction=float(frac), patience=int(patience))
+                validation_fraction=float(frac), patience=int(patience),
+                converge=bool(converge))

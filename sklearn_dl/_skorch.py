@@ -600,9 +600,15 @@ def callback_names(callbacks):
     return out
 
 
+#: an improvement of the mean NLL smaller than this (nats per observation, whatever the
+#: target's unit) is no improvement: early stopping and convergence stop on it, as
+#: scikit-learn's MLP does with ``tol=1e-4``
+LOSS_TOLERANCE = 1e-4
+
+
 def make_net(module, family, *, train_data, valid_data=None, optimizer="adam", lr=1e-3,
              weight_decay=0.0, l1=0.0, batch_size=128, max_epochs=100,
-             early_stopping=False, patience=10, callbacks=None, device="cpu",
+             early_stopping=False, patience=10, converge=False, callbacks=None, device="cpu",
              shuffle_seed=None, train_transform=None, freeze=(), unfreeze_at=None,
              param_groups=None, verbose=0, monitor=None, outputs=None, progress_desc="fit"):
     """Build a :class:`DistributionNet` for ``module`` trained on ``family``'s NLL.
@@ -616,6 +622,9 @@ def make_net(module, family, *, train_data, valid_data=None, optimizer="adam", l
     ``freeze`` lists parameter-name patterns frozen from the first epoch;
     ``unfreeze_at=(patterns, epoch)`` unfreezes some of them at that epoch; and
     ``param_groups`` is skorch's ``optimizer__param_groups`` (per-pattern learning rates).
+
+    ``converge``: without early stopping, stop once the training loss has not improved
+    by :data:`LOSS_TOLERANCE` for ``patience`` epochs (a GLM has converged).
 
     ``verbose``: 0 silent, 1 a progress bar over epochs, 2 skorch's per-epoch table.
     """
@@ -636,8 +645,12 @@ def make_net(module, family, *, train_data, valid_data=None, optimizer="adam", l
             raise ValueError("early_stopping needs validation data.")
         # the monitor keeps and restores the best weights: no second copy here
         cbs.append(("early_stopping", EarlyStopping(
-            monitor="valid_loss", patience=patience, threshold=1e-4,
-            threshold_mode="rel", lower_is_better=True, load_best=False)))
+            monitor="valid_loss", patience=patience, threshold=LOSS_TOLERANCE,
+            threshold_mode="abs", lower_is_better=True, load_best=False)))
+    elif converge:
+        cbs.append(("convergence", EarlyStopping(
+            monitor="train_loss", patience=patience, threshold=LOSS_TOLERANCE,
+            threshold_mode="abs", lower_is_better=True, load_best=False)))
     if verbose == 1:
         cbs.append(("progress", EpochProgress(desc=progress_desc)))
     cbs.extend(_user_callbacks(callbacks, outputs or NetOutputs(family)))
