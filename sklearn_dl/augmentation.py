@@ -225,9 +225,5 @@ def build_augmentation(augment, image_hw=None):
     return ImageAugment(**params)
 
 
-__all__ = [
-    "AUGMENT_NAMES", "AUGMENT_PRESETS", "AUTO_CHANNELS", "LAYOUTS", "STANDARDIZE_OPTIONS",
-    "ImageAugment", "ImagePathDataset", "ImageStandardize", "build_augmentation",
-    "check_image_shape", "fit_image_standardizer", "infer_image_shape", "is_path_input",
-    "iter_image_batches", "n_images", "parse_augment", "resolve_layout", "to_image_tensor",
-]
+__all__ = ["AUGMENT_NAMES", "AUGMENT_PRESETS", "ImageAugment", "build_augmentation",
+           "parse_augment"]

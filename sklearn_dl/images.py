@@ -596,3 +596,10 @@ class ImageStandardize(nn.Module):
 
     def extra_repr(self):
         return f"channels={self.mean.shape[1]}"
+
+
+__all__ = [
+    "AUTO_CHANNELS", "LAYOUTS", "STANDARDIZE_OPTIONS", "ImagePathDataset", "ImageStandardize",
+    "check_image_shape", "fit_image_standardizer", "infer_image_shape", "is_path_input",
+    "iter_image_batches", "n_images", "resolve_layout", "to_image_tensor",
+]
