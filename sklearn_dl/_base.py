@@ -219,6 +219,17 @@ class _BaseNN(_RStyleMixin, BaseEstimator):
         -------
         self : object
             The fitted estimator.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dl import GaussianNLLRegressor
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.normal(size=(100, 2))
+        >>> y = X[:, 0] + rng.normal(scale=0.5, size=100)
+        >>> reg = GaussianNLLRegressor(max_epochs=10, random_state=0).fit(X, y)
+        >>> reg.n_iter_, len(reg.loss_curve_)
+        (10, 10)
         """
         return self._atomic_fit(X, y, sample_weight, partial=False, classes=None)
 
@@ -540,6 +551,16 @@ class _BaseNN(_RStyleMixin, BaseEstimator):
         Returns
         -------
         params : dict
+            Parameter names mapped to their values.
+
+        Examples
+        --------
+        >>> from skorch.callbacks import EpochScoring
+        >>> from sklearn_dl import NNClassifier
+        >>> clf = NNClassifier(lr=0.01, callbacks=[("acc", EpochScoring("accuracy"))])
+        >>> params = clf.get_params()
+        >>> params["lr"], params["callbacks__acc__scoring"]
+        (0.01, 'accuracy')
         """
         params = super().get_params(deep=deep)
         if deep and isinstance(self.callbacks, (list, tuple)):
@@ -561,6 +582,16 @@ class _BaseNN(_RStyleMixin, BaseEstimator):
         Returns
         -------
         self : object
+            The estimator, changed in place.
+
+        Examples
+        --------
+        >>> from skorch.callbacks import EpochScoring
+        >>> from sklearn_dl import NNClassifier
+        >>> clf = NNClassifier(callbacks=[("acc", EpochScoring("accuracy"))])
+        >>> clf = clf.set_params(lr=0.01, callbacks__acc__lower_is_better=False)
+        >>> clf.lr, clf.callbacks[0][1].lower_is_better
+        (0.01, False)
         """
         nested = {k: v for k, v in params.items() if k.startswith("callbacks__")}
         super().set_params(**{k: v for k, v in params.items() if k not in nested})
