@@ -39,11 +39,44 @@ class DivergenceWarning(UserWarning):
     The fit keeps the best weights seen and warns.  To make this an error instead, as
     for any warning: ``warnings.simplefilter("error", sklearn_dl.DivergenceWarning)``
     (the estimator is then left exactly as it was before ``fit``).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> import sklearn_dl
+    >>> X = np.random.RandomState(0).normal(size=(100, 1)); y = X[:, 0]
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     reg = sklearn_dl.NNRegressor(lr=1e3, max_epochs=20, random_state=0).fit(X, y)
+    >>> [w.category.__name__ for w in caught], reg.n_iter_  # stopped early
+    (['DivergenceWarning'], 3)
     """
 
 
 class FitInterruptedWarning(UserWarning):
-    """``fit`` was interrupted (e.g. Ctrl-C); the model keeps the best weights so far."""
+    """``fit`` was interrupted (e.g. Ctrl-C); the model keeps the best weights so far.
+
+    Examples
+    --------
+    A callback that interrupts the fit after three epochs, as Ctrl-C would:
+
+    >>> import warnings
+    >>> import numpy as np
+    >>> from skorch.callbacks import Callback
+    >>> import sklearn_dl
+    >>> class StopAfterThree(Callback):
+    ...     def on_epoch_end(self, net, **kwargs):
+    ...         if len(net.history) == 3:
+    ...             raise KeyboardInterrupt
+    >>> X = np.random.RandomState(0).normal(size=(100, 1)); y = X[:, 0]
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     reg = sklearn_dl.NNRegressor(max_epochs=20, callbacks=[StopAfterThree()],
+    ...                                  random_state=0).fit(X, y)
+    >>> [w.category.__name__ for w in caught], reg.n_iter_
+    (['FitInterruptedWarning'], 3)
+    """
 
 
 _DROPOUT_TYPES = (torch.nn.Dropout, torch.nn.Dropout1d, torch.nn.Dropout2d,

@@ -16,6 +16,7 @@ temporary working directory, except those listed in ``SKIP_EXAMPLES`` with the r
 
 from __future__ import annotations
 
+import dataclasses
 import doctest
 import importlib.util
 import inspect
@@ -154,6 +155,10 @@ def test_numpydoc_docstring(name, obj, kind):
     problems = []
     params, variadic = _signature_params(obj, kind)
     documented = _documented_params(parsed)
+    if kind == "class" and dataclasses.is_dataclass(obj):
+        # a dataclass's fields are its constructor's parameters and its attributes:
+        # documenting them once, under either heading, is enough
+        documented += [n.strip() for a in parsed["Attributes"] for n in a.name.split(",")]
     if kind == "method" and not obj.__doc__:
         # an override documented by the method it overrides (Normal.params by
         # Family.params), whose sections are checked there: its parameters must agree
