@@ -305,9 +305,9 @@ class DeepEnsembleRegressor(RegressorMixin, _BaseDeepEnsemble):
     >>> import numpy as np
     >>> from sklearn_dl import DeepEnsembleRegressor, GaussianNLLRegressor
     >>> rng = np.random.RandomState(0)
-    >>> X = rng.uniform(-2, 2, size=(200, 1))
-    >>> y = X[:, 0] ** 2 + rng.normal(scale=0.3, size=200)
-    >>> ens = DeepEnsembleRegressor(GaussianNLLRegressor(max_epochs=30), n_estimators=3,
+    >>> X = rng.uniform(-2, 2, size=(100, 1))
+    >>> y = X[:, 0] ** 2 + rng.normal(scale=0.3, size=100)
+    >>> ens = DeepEnsembleRegressor(GaussianNLLRegressor(max_epochs=20), n_estimators=3,
     ...                             random_state=0).fit(X, y)
     >>> u = ens.predict_uncertainty(X[:2])
     >>> sorted(u)

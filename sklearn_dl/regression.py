@@ -384,8 +384,10 @@ class GaussianNLLRegressor(_TabularMixin, _DistributionalRegressor):
     >>> rng = np.random.RandomState(0)
     >>> X = rng.uniform(-3, 3, size=(500, 1))
     >>> y = np.sin(X[:, 0]) + rng.normal(scale=0.1 + 0.2 * np.abs(X[:, 0]))
-    >>> reg = GaussianNLLRegressor(random_state=0).fit(X, y)
-    >>> mean, std = reg.predict(X[:3], return_std=True)
+    >>> reg = GaussianNLLRegressor(max_epochs=30, random_state=0).fit(X, y)
+    >>> mean, std = reg.predict([[0.0], [2.5]], return_std=True)
+    >>> bool(std[1] > 2 * std[0])  # the noise grows with |x|, and so does the sd
+    True
     >>> reg.predict_interval(X[:3], alpha=0.1).shape
     (3, 2)
     """
@@ -545,7 +547,12 @@ class PoissonNLLRegressor(_TabularMixin, _DistributionalRegressor):
     >>> rng = np.random.RandomState(0)
     >>> X = rng.normal(size=(400, 2))
     >>> y = rng.poisson(np.exp(0.5 + X[:, 0]))
-    >>> reg = PoissonNLLRegressor(hidden_layer_sizes=(), random_state=0).fit(X, y)
+    >>> reg = PoissonNLLRegressor(hidden_layer_sizes=(), lr=0.05, max_epochs=30,
+    ...                           random_state=0).fit(X, y)  # Poisson regression
+    >>> reg.summary().coefficients.loc[["(Intercept)", "x0"]].round(1)  # true: 0.5, 1.0
+                 log(mean)
+    (Intercept)        0.5
+    x0                 1.1
     >>> reg.predict_dist(X[:2]).pmf(0).shape
     (2,)
     """
