@@ -222,3 +222,34 @@ def test_docstring_examples_run(name, doc, tmp_path, monkeypatch):
         plt.close("all")
     result = runner.summarize(verbose=False)
     assert result.failed == 0, "".join(report)
+
+
+def _reference_entries():
+    """Dotted names the API pages (``docs/api/*.rst``) document.
+
+    Reads ``currentmodule``, the entries of ``autosummary`` blocks and ``py:data``
+    directives: what the reference lists, without building it.
+    """
+    names = set()
+    for page in sorted((ROOT / "docs" / "api").glob("*.rst")):
+        module, in_summary = None, False
+        for line in page.read_text().splitlines():
+            stripped = line.strip()
+            if line and not line.startswith(" "):
+                in_summary = False  # a block ends at the next unindented line
+            if stripped.startswith(".. currentmodule::"):
+                module = stripped.split("::", 1)[1].strip()
+            elif stripped.startswith(".. autosummary::"):
+                in_summary = True
+            elif stripped.startswith(".. py:data::"):
+                names.add(f"{module}.{stripped.split('::', 1)[1].strip()}")
+            elif in_summary and stripped and not stripped.startswith(":"):
+                names.add(f"{module}.{stripped.lstrip('~')}")
+    return names
+
+
+def test_api_reference_lists_every_public_object():
+    listed = _reference_entries()
+    public = {o.name for o in OBJECTS}
+    assert not public - listed, f"not in docs/api/*.rst: {sorted(public - listed)}"
+    assert not listed - public, f"not public (or not canonical): {sorted(listed - public)}"
