@@ -70,6 +70,36 @@ def skip_foreign(app, what, name, obj, skip, options):
     return None
 
 
+# -- pages generated from the package -----------------------------------------------------
+
+
+def _write_family_table():
+    """The table of registered families in the user guide, read from the registry.
+
+    Written to ``user_guide/families_table.inc`` (ignored by git) at every build, so the
+    guide lists exactly the families ``sklearn_dl.families.available_families()`` has.
+    """
+    from sklearn_dl.families import available_families, get_family
+
+    rows = []
+    for name in available_families():
+        family = get_family(name)
+        cls = type(family)
+        params = ", ".join(f"``{p}`` ({family.links.get(p, '?')})"
+                           for p in family.param_names)
+        rows.append((f"``{name!r}``".replace("'", '"'),
+                     f":class:`~sklearn_dl.families.{cls.__name__}`", family.task,
+                     f"``{family.support}``", params))
+    header = ("``family=``", "class", "task", "support", "parameters (link)")
+    lines = [".. list-table::", "   :header-rows: 1", ""]
+    for row in [header, *rows]:
+        lines.append("   * - " + row[0])
+        lines += [f"     - {cell}" for cell in row[1:]]
+    (HERE / "user_guide" / "families_table.inc").write_text("\n".join(lines) + "\n")
+
+
+_write_family_table()
+
 # -- gallery -------------------------------------------------------------------------------
 RUN_GALLERY = os.environ.get("SKLEARN_DL_DOCS_RUN_GALLERY", "0") not in ("", "0")
 
