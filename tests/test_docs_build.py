@@ -1,6 +1,8 @@
-"""The documentation site builds without a warning, and has a page per public object.
+"""The documentation site builds without a warning, has a page per public object, and
+the user guide's snippets run.
 
-Slow (about a minute on 2 cores): run with ``pytest -m slow tests/test_docs_build.py``.
+Slow (about a minute for the build and a minute for the snippets on 2 cores): run with
+``pytest -m slow tests/test_docs_build.py``.
 The build is what ``make docs`` runs, with warnings as errors, into a temporary folder;
 the gallery lists the examples without running them.  Pages generated at build time
 (``docs/api/generated``, ``docs/auto_examples``) are written under ``docs/`` and
@@ -9,6 +11,7 @@ ignored by git.
 
 from __future__ import annotations
 
+import doctest
 import importlib.util
 import os
 import subprocess
@@ -60,3 +63,27 @@ def test_docs_build_without_warnings(tmp_path):
     listed = [name for name in examples
               if (out / "auto_examples" / f"{name}.html").is_file()]
     assert listed == examples
+
+
+GUIDE_PAGES = sorted(p.name for p in (DOCS / "user_guide").glob("*.rst"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", GUIDE_PAGES)
+def test_user_guide_snippets_run(page, tmp_path, monkeypatch):
+    """Every ``>>>`` snippet of the page gives the output it shows (doctest)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    monkeypatch.chdir(tmp_path)  # snippets write files (images, caches, weights)
+    for variable in ("SKLEARN_DL_DATA", "SKLEARN_DL_WEIGHTS"):
+        monkeypatch.delenv(variable, raising=False)
+    try:
+        result = doctest.testfile(
+            str(DOCS / "user_guide" / page), module_relative=False, report=True,
+            optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    finally:
+        plt.close("all")
+    assert result.failed == 0, f"{result.failed} snippet(s) of {page} failed (see stdout)"
