@@ -48,13 +48,13 @@ API = _load_api()
 OBJECTS = API.public_objects()
 
 #: docstrings whose Examples are not run, with the reason (dotted name of the docstring's
-#: owner as listed by this test)
+#: owner as listed by this test); their examples also carry ``# doctest: +SKIP`` for
+#: users who run doctests themselves
 SKIP_EXAMPLES = {
     "sklearn_dl.datasets.load_mnist": "reads the MNIST files from the data home",
     "sklearn_dl.datasets.load_fashion_mnist": "reads the Fashion-MNIST files from the "
                                               "data home",
     "sklearn_dl.datasets.load_cifar10": "reads the CIFAR-10 files from the data home",
-    "sklearn_dl.datasets.load_course_images": "reads image data from the data home",
     "sklearn_dl.datasets.load_uci_regression": "reads UCI files from the data home",
     "sklearn_dl.datasets.load_bike_sharing": "reads the bike sharing file from the data "
                                              "home",
@@ -204,6 +204,9 @@ def test_every_skipped_example_exists():
     assert set(SKIP_EXAMPLES) <= names, set(SKIP_EXAMPLES) - names
 
 
+# the examples train for a few epochs on purpose (speed): that is not worth a warning
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.filterwarnings("ignore::sklearn_dl.DivergenceWarning")
 @pytest.mark.parametrize("name, doc", EXAMPLE_DOCS, ids=[n for n, _ in EXAMPLE_DOCS])
 def test_docstring_examples_run(name, doc, tmp_path, monkeypatch):
     if name in SKIP_EXAMPLES:
