@@ -39,11 +39,44 @@ class DivergenceWarning(UserWarning):
     The fit keeps the best weights seen and warns.  To make this an error instead, as
     for any warning: ``warnings.simplefilter("error", sklearn_dl.DivergenceWarning)``
     (the estimator is then left exactly as it was before ``fit``).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> import sklearn_dl
+    >>> X = np.random.RandomState(0).normal(size=(100, 1)); y = X[:, 0]
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     reg = sklearn_dl.NNRegressor(lr=1e3, max_epochs=20, random_state=0).fit(X, y)
+    >>> [w.category.__name__ for w in caught], reg.n_iter_  # stopped early
+    (['DivergenceWarning'], 3)
     """
 
 
 class FitInterruptedWarning(UserWarning):
-    """``fit`` was interrupted (e.g. Ctrl-C); the model keeps the best weights so far."""
+    """``fit`` was interrupted (e.g. Ctrl-C); the model keeps the best weights so far.
+
+    Examples
+    --------
+    A callback that interrupts the fit after three epochs, as Ctrl-C would:
+
+    >>> import warnings
+    >>> import numpy as np
+    >>> from skorch.callbacks import Callback
+    >>> import sklearn_dl
+    >>> class StopAfterThree(Callback):
+    ...     def on_epoch_end(self, net, **kwargs):
+    ...         if len(net.history) == 3:
+    ...             raise KeyboardInterrupt
+    >>> X = np.random.RandomState(0).normal(size=(100, 1)); y = X[:, 0]
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     reg = sklearn_dl.NNRegressor(max_epochs=20, callbacks=[StopAfterThree()],
+    ...                                  random_state=0).fit(X, y)
+    >>> [w.category.__name__ for w in caught], reg.n_iter_
+    (['FitInterruptedWarning'], 3)
+    """
 
 
 _DROPOUT_TYPES = (torch.nn.Dropout, torch.nn.Dropout1d, torch.nn.Dropout2d,
@@ -224,6 +257,17 @@ class _BaseNN(_RStyleMixin, BaseEstimator):
         -------
         self : object
             The fitted estimator.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dl import GaussianNLLRegressor
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.normal(size=(100, 2))
+        >>> y = X[:, 0] + rng.normal(scale=0.5, size=100)
+        >>> reg = GaussianNLLRegressor(max_epochs=10, random_state=0).fit(X, y)
+        >>> reg.n_iter_, len(reg.loss_curve_)
+        (10, 10)
         """
         return self._atomic_fit(X, y, sample_weight, partial=False, classes=None)
 
@@ -546,6 +590,16 @@ class _BaseNN(_RStyleMixin, BaseEstimator):
         Returns
         -------
         params : dict
+            Parameter names mapped to their values.
+
+        Examples
+        --------
+        >>> from skorch.callbacks import EpochScoring
+        >>> from sklearn_dl import NNClassifier
+        >>> clf = NNClassifier(lr=0.01, callbacks=[("acc", EpochScoring("accuracy"))])
+        >>> params = clf.get_params()
+        >>> params["lr"], params["callbacks__acc__scoring"]
+        (0.01, 'accuracy')
         """
         params = super().get_params(deep=deep)
         if deep and isinstance(self.callbacks, (list, tuple)):
@@ -567,6 +621,16 @@ class _BaseNN(_RStyleMixin, BaseEstimator):
         Returns
         -------
         self : object
+            The estimator, changed in place.
+
+        Examples
+        --------
+        >>> from skorch.callbacks import EpochScoring
+        >>> from sklearn_dl import NNClassifier
+        >>> clf = NNClassifier(callbacks=[("acc", EpochScoring("accuracy"))])
+        >>> clf = clf.set_params(lr=0.01, callbacks__acc__lower_is_better=False)
+        >>> clf.lr, clf.callbacks[0][1].lower_is_better
+        (0.01, False)
         """
         nested = {k: v for k, v in params.items() if k.startswith("callbacks__")}
         super().set_params(**{k: v for k, v in params.items() if k not in nested})

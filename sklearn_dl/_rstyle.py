@@ -64,7 +64,20 @@ class _RStyleMixin:
         float
             ``sum_i w_i log p(y_i | x_i)``, which is ``-n`` times the mean NLL; continuous
             targets give log densities, so the value depends on the unit of y.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dl import GaussianNLLRegressor
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.normal(size=(100, 2))
+        >>> y = X[:, 0] + rng.normal(scale=0.5, size=100)
+        >>> reg = GaussianNLLRegressor(max_epochs=10, random_state=0).fit(X, y)
+        >>> ll = reg.log_likelihood()           # training data
+        >>> bool(np.isclose(reg.log_likelihood(X, y), ll))
+        True
         """
+
         check_is_fitted(self)
         if X is None:
             return self.loglik_
@@ -93,6 +106,17 @@ class _RStyleMixin:
         Returns
         -------
         float
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dl import GaussianNLLRegressor
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.normal(size=(100, 2))
+        >>> y = X[:, 0] + rng.normal(scale=0.5, size=100)
+        >>> reg = GaussianNLLRegressor(max_epochs=10, random_state=0).fit(X, y)
+        >>> bool(np.isclose(reg.aic(), 2 * reg.n_params_ - 2 * reg.log_likelihood()))
+        True
         """
         return 2.0 * self.n_params_ - 2.0 * self.log_likelihood(X, y)
 
@@ -108,7 +132,19 @@ class _RStyleMixin:
         -------
         float
             A rough guide for networks, as :meth:`aic`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dl import GaussianNLLRegressor
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.normal(size=(100, 2))
+        >>> y = X[:, 0] + rng.normal(scale=0.5, size=100)
+        >>> reg = GaussianNLLRegressor(max_epochs=10, random_state=0).fit(X, y)
+        >>> bool(reg.bic() > reg.aic())  # log(100) > 2: a larger penalty per weight
+        True
         """
+
         n = self._n_obs(X)
         return self.n_params_ * math.log(max(n, 1)) - 2.0 * self.log_likelihood(X, y)
 
@@ -130,6 +166,18 @@ class _RStyleMixin:
         ------
         ValueError
             When the family has no deviance.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dl import PoissonNLLRegressor
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.normal(size=(100, 1))
+        >>> y = rng.poisson(np.exp(X[:, 0]))
+        >>> glm = PoissonNLLRegressor(hidden_layer_sizes=(), lr=0.05, max_epochs=50,
+        ...                           random_state=0).fit(X, y)
+        >>> round(glm.deviance(X, y), -1)  # R's glm(y ~ x, poisson): 107.5
+        110.0
         """
         dist = self.predict_dist(X, mc_samples=0)
         yy = dist._encode(y) if dist.is_classification else dist._check_y(y)
@@ -178,7 +226,23 @@ class _RStyleMixin:
         -------
         ModelSummary
             ``print(summary)`` for the report; ``summary.to_frame()`` for the numbers.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dl import GaussianNLLRegressor
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.normal(size=(100, 2))
+        >>> y = X[:, 0] + rng.normal(scale=0.5, size=100)
+        >>> reg = GaussianNLLRegressor(max_epochs=10, random_state=0).fit(X, y)
+        >>> print(reg.summary())  # doctest: +ELLIPSIS
+        GaussianNLLRegressor summary
+        ============================
+        ...
+          family          Normal (mean: identity link, scale: log link)
+        ...
         """
+
         from .summary import network_summary
 
         return network_summary(self, X, y)

@@ -73,6 +73,14 @@ def parse_augment(augment):
     -------
     dict
         Names with a positive strength (empty for no augmentation).
+
+    Examples
+    --------
+    >>> from sklearn_dl.augmentation import parse_augment
+    >>> parse_augment("light")
+    {'rotation': 10.0, 'zoom': 0.05, 'width_shift': 0.1, 'height_shift': 0.1}
+    >>> parse_augment(["hflip", ("rotation", 30)])
+    {'hflip': 0.5, 'rotation': 30.0}
     """
     valid = (f"valid names are {sorted(AUGMENT_NAMES)} and presets "
              f"{sorted(AUGMENT_PRESETS)}")
@@ -135,6 +143,20 @@ class ImageAugment(nn.Module):
         Flip probabilities.
     contrast : float
         Maximum relative change of contrast.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_dl.augmentation import ImageAugment
+    >>> augment = ImageAugment(rotation=15, hflip=0.5)
+    >>> batch = torch.rand(4, 1, 8, 8) * 255
+    >>> _ = torch.manual_seed(0)
+    >>> first = augment(batch)
+    >>> _ = torch.manual_seed(0)
+    >>> torch.equal(augment(batch), first)  # the same seed, the same draws
+    True
+    >>> torch.equal(augment.eval()(batch), batch)  # never at predict time
+    True
     """
 
     def __init__(self, rotation=0.0, zoom=0.0, width_shift=0.0, height_shift=0.0,
@@ -208,6 +230,14 @@ def build_augmentation(augment, image_hw=None):
         ``None`` when there is nothing to augment.  Call it on float training
         batches ``(b, C, H, W)`` of raw pixel values; it is rebuilt from ``augment``
         alone and pickles.
+
+    Examples
+    --------
+    >>> from sklearn_dl.augmentation import build_augmentation
+    >>> build_augmentation({"width_shift": 4}, image_hw=(28, 28))  # 4 of 28 pixels
+    ImageAugment(width_shift=0.14285714285714285)
+    >>> build_augmentation(None) is None
+    True
     """
     params = parse_augment(augment)
     if not params:
@@ -225,9 +255,5 @@ def build_augmentation(augment, image_hw=None):
     return ImageAugment(**params)
 
 
-__all__ = [
-    "AUGMENT_NAMES", "AUGMENT_PRESETS", "AUTO_CHANNELS", "LAYOUTS", "STANDARDIZE_OPTIONS",
-    "ImageAugment", "ImagePathDataset", "ImageStandardize", "build_augmentation",
-    "check_image_shape", "fit_image_standardizer", "infer_image_shape", "is_path_input",
-    "iter_image_batches", "n_images", "parse_augment", "resolve_layout", "to_image_tensor",
-]
+__all__ = ["AUGMENT_NAMES", "AUGMENT_PRESETS", "ImageAugment", "build_augmentation",
+           "parse_augment"]

@@ -100,7 +100,21 @@ class _NNClassifierBase(ClassifierMixin, _BaseNN):
         Returns
         -------
         self : object
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dl import NNClassifier
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.normal(size=(100, 2))
+        >>> y = np.where(X[:, 0] + X[:, 1] > 0, "yes", "no")
+        >>> clf = NNClassifier(random_state=0)
+        >>> clf = clf.partial_fit(X[:50], y[:50], classes=["no", "yes"])
+        >>> clf = clf.partial_fit(X[50:], y[50:])
+        >>> clf.n_iter_, clf.classes_.tolist()
+        (2, ['no', 'yes'])
         """
+
         if not hasattr(self, "net_") and classes is None:
             raise ValueError(f"classes must be passed on the first call to "
                              f"{type(self).__name__}.partial_fit (all labels, as for "
@@ -121,7 +135,20 @@ class _NNClassifierBase(ClassifierMixin, _BaseNN):
         proba : ndarray of shape (n_samples, n_classes)
             Columns in the order of ``classes_``; with ``mc_samples > 0`` the average
             over the MC dropout passes.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dl import NNClassifier
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.normal(size=(100, 2))
+        >>> y = np.where(X[:, 0] + X[:, 1] > 0, "yes", "no")
+        >>> clf = NNClassifier(max_epochs=10, random_state=0).fit(X, y)
+        >>> proba = clf.predict_proba(X[:3])
+        >>> proba.shape, bool(np.allclose(proba.sum(axis=1), 1))
+        ((3, 2), True)
         """
+
         return self._predictive(X).mean()
 
     @dask_rows
@@ -135,7 +162,19 @@ class _NNClassifierBase(ClassifierMixin, _BaseNN):
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dl import NNClassifier
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.normal(size=(100, 2))
+        >>> y = np.where(X[:, 0] + X[:, 1] > 0, "yes", "no")
+        >>> clf = NNClassifier(max_epochs=10, random_state=0).fit(X, y)
+        >>> bool(np.allclose(np.exp(clf.predict_log_proba(X[:3])), clf.predict_proba(X[:3])))
+        True
         """
+
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 
@@ -155,7 +194,22 @@ class _NNClassifierBase(ClassifierMixin, _BaseNN):
         -------
         labels : ndarray of shape (n_samples,)
             Elements of ``classes_`` (``type="link"``: the linear predictors).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dl import NNClassifier
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.normal(size=(100, 2))
+        >>> y = np.where(X[:, 0] + X[:, 1] > 0, "yes", "no")
+        >>> clf = NNClassifier(max_epochs=10, random_state=0).fit(X, y)
+        >>> clf.predict(X[:3]).tolist() == clf.classes_[clf.predict_proba(X[:3]).argmax(1)].tolist()
+        True
+        >>> logit = clf.predict(X[:3], type="link")  # log-odds of classes_[1]
+        >>> bool(np.allclose(1 / (1 + np.exp(-logit)), clf.predict_proba(X[:3])[:, 1]))
+        True
         """
+
         self._check_predict_type(type)
         if type == "link":
             return self._link_prediction(X)
@@ -180,7 +234,20 @@ class _NNClassifierBase(ClassifierMixin, _BaseNN):
         -------
         Bunch
             See :func:`sklearn_dl.distributions.decompose_uncertainty`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dl import NNClassifier
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.normal(size=(100, 2))
+        >>> y = np.where(X[:, 0] + X[:, 1] > 0, "yes", "no")
+        >>> clf = NNClassifier(dropout=0.2, mc_samples=10, max_epochs=10,
+        ...                    random_state=0).fit(X, y)
+        >>> sorted(clf.predict_uncertainty(X[:3]))
+        ['entropy', 'expected_entropy', 'mutual_information']
         """
+
         return decompose_uncertainty(self._predictive(X, mc_samples, random_state))
 
     def predict_dist(self, X, mc_samples=None, random_state=None):
@@ -201,7 +268,20 @@ class _NNClassifierBase(ClassifierMixin, _BaseNN):
             ``classes_``, ``log_likelihood(y)`` takes labels, ``rvs`` draws labels; its
             ``.scipy`` is ``bernoulli(p)`` of ``classes_[1]`` for two classes and
             ``multinomial(1, p)`` on one-hot vectors otherwise.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dl import NNClassifier
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.normal(size=(100, 2))
+        >>> y = np.where(X[:, 0] + X[:, 1] > 0, "yes", "no")
+        >>> clf = NNClassifier(max_epochs=10, random_state=0).fit(X, y)
+        >>> dist = clf.predict_dist(X[:3])
+        >>> dist.mean().shape, dist.log_likelihood(y[:3]).shape
+        ((3, 2), (3,))
         """
+
         return self._predictive(X, mc_samples=mc_samples, random_state=random_state)
 
 
@@ -255,9 +335,10 @@ class NNClassifier(_TabularMixin, _NNClassifierBase):
     >>> from sklearn_dl import NNClassifier
     >>> from sklearn_dl.datasets import load_banknote
     >>> X, y = load_banknote(return_X_y=True)
-    >>> clf = NNClassifier(hidden_layer_sizes=(), random_state=0).fit(X, y)
-    >>> clf.predict_proba(X[:2]).shape
-    (2, 2)
+    >>> clf = NNClassifier(hidden_layer_sizes=(), lr=0.01, max_epochs=20,
+    ...                    random_state=0).fit(X, y)  # NN logistic regression
+    >>> clf.predict_proba(X[:2]).shape, bool(clf.score(X, y) > 0.95)
+    ((2, 2), True)
     """
 
     def __init__(

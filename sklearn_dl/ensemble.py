@@ -92,6 +92,18 @@ class _BaseDeepEnsemble(_RStyleMixin, MetaEstimatorMixin, BaseEstimator):
         Returns
         -------
         self : object
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dl import DeepEnsembleRegressor, GaussianNLLRegressor
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.uniform(-2, 2, size=(100, 1))
+        >>> y = X[:, 0] ** 2 + rng.normal(scale=0.3, size=100)
+        >>> ens = DeepEnsembleRegressor(GaussianNLLRegressor(max_epochs=10), n_estimators=3,
+        ...                             random_state=0).fit(X, y)
+        >>> len(ens.estimators_), len({m.random_state for m in ens.estimators_})
+        (3, 3)
         """
         base = self._check()
         rng = check_random_state(self.random_state)
@@ -132,6 +144,22 @@ class _BaseDeepEnsemble(_RStyleMixin, MetaEstimatorMixin, BaseEstimator):
         ------
         ValueError
             Always.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dl import DeepEnsembleRegressor, GaussianNLLRegressor
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.uniform(-2, 2, size=(100, 1))
+        >>> y = X[:, 0] ** 2 + rng.normal(scale=0.3, size=100)
+        >>> ens = DeepEnsembleRegressor(GaussianNLLRegressor(max_epochs=10), n_estimators=3,
+        ...                             random_state=0).fit(X, y)
+        >>> ens.deviance(X, y)
+        Traceback (most recent call last):
+        ...
+        ValueError: A mixture has no deviance; use -2 * log_likelihood(X, y).
+        >>> bool(-2 * ens.log_likelihood(X, y) > 0)
+        True
         """
         raise ValueError("A mixture has no deviance; use -2 * log_likelihood(X, y).")
 
@@ -146,6 +174,19 @@ class _BaseDeepEnsemble(_RStyleMixin, MetaEstimatorMixin, BaseEstimator):
         Returns
         -------
         ModelSummary
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dl import DeepEnsembleRegressor, GaussianNLLRegressor
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.uniform(-2, 2, size=(100, 1))
+        >>> y = X[:, 0] ** 2 + rng.normal(scale=0.3, size=100)
+        >>> ens = DeepEnsembleRegressor(GaussianNLLRegressor(max_epochs=10), n_estimators=3,
+        ...                             random_state=0).fit(X, y)
+        >>> print(ens.summary())  # doctest: +ELLIPSIS
+        DeepEnsembleRegressor summary
+        ...
         """
         from .summary import ensemble_summary
 
@@ -171,6 +212,19 @@ class _BaseDeepEnsemble(_RStyleMixin, MetaEstimatorMixin, BaseEstimator):
             Same surface as a single network's distribution (mean and variance by the
             law of total variance, log-sum-exp densities, averaged cdfs, quantiles by
             root search; averaged class probabilities for classifiers).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dl import DeepEnsembleRegressor, GaussianNLLRegressor
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.uniform(-2, 2, size=(100, 1))
+        >>> y = X[:, 0] ** 2 + rng.normal(scale=0.3, size=100)
+        >>> ens = DeepEnsembleRegressor(GaussianNLLRegressor(max_epochs=10), n_estimators=3,
+        ...                             random_state=0).fit(X, y)
+        >>> dist = ens.predict_dist(X[:4])
+        >>> dist.n_components, dist.interval(0.9)[0].shape
+        (3, (4,))
         """
         check_is_fitted(self, "estimators_")
         dists = []
@@ -196,6 +250,19 @@ class _BaseDeepEnsemble(_RStyleMixin, MetaEstimatorMixin, BaseEstimator):
             ``epistemic`` (variance of the members' means).  Classifiers: ``entropy``,
             ``expected_entropy`` and ``mutual_information``.  See
             :func:`sklearn_dl.distributions.decompose_uncertainty`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dl import DeepEnsembleClassifier, NNClassifier
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.normal(size=(100, 2))
+        >>> y = (X[:, 0] * X[:, 1] > 0).astype(int)
+        >>> ens = DeepEnsembleClassifier(NNClassifier(max_epochs=10), n_estimators=3,
+        ...                              random_state=0).fit(X, y)
+        >>> u = ens.predict_uncertainty(X[:4])
+        >>> bool(np.allclose(u.entropy, u.expected_entropy + u.mutual_information))
+        True
         """
         return decompose_uncertainty(self.predict_dist(X))
 
@@ -238,9 +305,9 @@ class DeepEnsembleRegressor(RegressorMixin, _BaseDeepEnsemble):
     >>> import numpy as np
     >>> from sklearn_dl import DeepEnsembleRegressor, GaussianNLLRegressor
     >>> rng = np.random.RandomState(0)
-    >>> X = rng.uniform(-2, 2, size=(200, 1))
-    >>> y = X[:, 0] ** 2 + rng.normal(scale=0.3, size=200)
-    >>> ens = DeepEnsembleRegressor(GaussianNLLRegressor(max_epochs=30), n_estimators=3,
+    >>> X = rng.uniform(-2, 2, size=(100, 1))
+    >>> y = X[:, 0] ** 2 + rng.normal(scale=0.3, size=100)
+    >>> ens = DeepEnsembleRegressor(GaussianNLLRegressor(max_epochs=20), n_estimators=3,
     ...                             random_state=0).fit(X, y)
     >>> u = ens.predict_uncertainty(X[:2])
     >>> sorted(u)
@@ -274,6 +341,19 @@ class DeepEnsembleRegressor(RegressorMixin, _BaseDeepEnsemble):
         y_mean : ndarray
         y_std : ndarray, only when ``return_std=True``
             Total predictive sd (aleatoric and epistemic).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dl import DeepEnsembleRegressor, GaussianNLLRegressor
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.uniform(-2, 2, size=(100, 1))
+        >>> y = X[:, 0] ** 2 + rng.normal(scale=0.3, size=100)
+        >>> ens = DeepEnsembleRegressor(GaussianNLLRegressor(max_epochs=10), n_estimators=3,
+        ...                             random_state=0).fit(X, y)
+        >>> mean, std = ens.predict(X[:4], return_std=True)
+        >>> mean.shape, bool(np.all(std > 0))
+        ((4,), True)
         """
         _refuse_link(type)
         dist = self.predict_dist(X)
@@ -290,6 +370,19 @@ class DeepEnsembleRegressor(RegressorMixin, _BaseDeepEnsemble):
         Returns
         -------
         interval : ndarray of shape (n_samples, 2) or (n_samples, n_targets, 2)
+            Lower and upper bounds in the last axis.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dl import DeepEnsembleRegressor, GaussianNLLRegressor
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.uniform(-2, 2, size=(100, 1))
+        >>> y = X[:, 0] ** 2 + rng.normal(scale=0.3, size=100)
+        >>> ens = DeepEnsembleRegressor(GaussianNLLRegressor(max_epochs=10), n_estimators=3,
+        ...                             random_state=0).fit(X, y)
+        >>> ens.predict_interval(X[:4], alpha=0.1).shape
+        (4, 2)
         """
         _check_number("alpha", alpha, low=0, high=1, low_open=True, high_open=True)
         lower, upper = self.predict_dist(X).interval(1.0 - alpha)
@@ -345,6 +438,19 @@ class DeepEnsembleClassifier(ClassifierMixin, _BaseDeepEnsemble):
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dl import DeepEnsembleClassifier, NNClassifier
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.normal(size=(100, 2))
+        >>> y = (X[:, 0] * X[:, 1] > 0).astype(int)
+        >>> ens = DeepEnsembleClassifier(NNClassifier(max_epochs=10), n_estimators=3,
+        ...                              random_state=0).fit(X, y)
+        >>> members = np.mean([m.predict_proba(X[:4]) for m in ens.estimators_], axis=0)
+        >>> bool(np.allclose(ens.predict_proba(X[:4]), members))
+        True
         """
         return self.predict_dist(X).mean()
 
@@ -358,6 +464,18 @@ class DeepEnsembleClassifier(ClassifierMixin, _BaseDeepEnsemble):
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dl import DeepEnsembleClassifier, NNClassifier
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.normal(size=(100, 2))
+        >>> y = (X[:, 0] * X[:, 1] > 0).astype(int)
+        >>> ens = DeepEnsembleClassifier(NNClassifier(max_epochs=10), n_estimators=3,
+        ...                              random_state=0).fit(X, y)
+        >>> ens.predict_log_proba(X[:4]).shape
+        (4, 2)
         """
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
@@ -374,6 +492,18 @@ class DeepEnsembleClassifier(ClassifierMixin, _BaseDeepEnsemble):
         Returns
         -------
         labels : ndarray of shape (n_samples,)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dl import DeepEnsembleClassifier, NNClassifier
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.normal(size=(100, 2))
+        >>> y = (X[:, 0] * X[:, 1] > 0).astype(int)
+        >>> ens = DeepEnsembleClassifier(NNClassifier(max_epochs=10), n_estimators=3,
+        ...                              random_state=0).fit(X, y)
+        >>> bool(np.all(ens.predict(X[:4]) == ens.predict_proba(X[:4]).argmax(axis=1)))
+        True
         """
         _refuse_link(type)
         proba = self.predict_proba(X)  # checks fittedness before classes_ is read

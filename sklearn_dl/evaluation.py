@@ -30,6 +30,20 @@ class EvaluationReport:
     figure : matplotlib Figure or None
         The panel, with ``plot=True``.
     n_samples : int
+        Number of held-out samples scored.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from sklearn_dl import evaluate
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(100, 2)); y = X[:, 0] + rng.normal(size=100)
+    >>> report = evaluate(LinearRegression().fit(X, y), X, y)
+    >>> report.task, report.n_samples, report.figure is None
+    ('regression', 100, True)
+    >>> bool(np.isnan(report.scores.loc["NLL", "LinearRegression"]))  # no distribution
+    True
     """
 
     scores: pd.DataFrame

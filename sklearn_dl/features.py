@@ -316,7 +316,16 @@ class PretrainedFeatureTransformer(_ImageInputMixin, TransformerMixin, BaseEstim
 
         Returns
         -------
-        self
+        self : PretrainedFeatureTransformer
+
+        Examples
+        --------
+        >>> from sklearn_dl import PretrainedFeatureTransformer
+        >>> from sklearn_dl.datasets import load_digits_images
+        >>> X, y = load_digits_images(return_X_y=True)
+        >>> t = PretrainedFeatureTransformer("resnet18", weights=None, input_size=32)
+        >>> t.fit(X[:10]).n_features_out_  # ResNet-18's last stage, average-pooled
+        512
         """
         with worker_threads():
             extractor, source = self._extractor()
@@ -365,8 +374,18 @@ class PretrainedFeatureTransformer(_ImageInputMixin, TransformerMixin, BaseEstim
 
         Returns
         -------
-        features : ndarray of shape (n_images, n_features_out_), float32
-            A lazy dask array with the input's row chunks for dask input.
+        features : ndarray of shape (n_images, n_features), float32
+            ``n_features`` is ``n_features_out_``.  A lazy dask array with the input's
+            row chunks for dask input.
+
+        Examples
+        --------
+        >>> from sklearn_dl import PretrainedFeatureTransformer
+        >>> from sklearn_dl.datasets import load_digits_images
+        >>> X, y = load_digits_images(return_X_y=True)
+        >>> t = PretrainedFeatureTransformer("resnet18", weights=None, input_size=32)
+        >>> t.transform(X[:4]).shape  # no fit needed: nothing is learned
+        (4, 512)
         """
         extractor, source = self._extractor()
         X, image_shape = self._input(X, reset=False)
@@ -430,7 +449,26 @@ class PretrainedFeatureTransformer(_ImageInputMixin, TransformerMixin, BaseEstim
                 self.image_size)
 
     def get_feature_names_out(self, input_features=None):
-        """Names ``<backbone>_<layer>_<pooling><i>``, e.g. ``vgg16_block4_avg0``."""
+        """Names ``<backbone>_<layer>_<pooling><i>``, e.g. ``vgg16_block4_avg0``.
+
+        Parameters
+        ----------
+        input_features : ignored
+            The names come from the backbone, not from the input.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+
+        Examples
+        --------
+        >>> from sklearn_dl import PretrainedFeatureTransformer
+        >>> from sklearn_dl.datasets import load_digits_images
+        >>> X, y = load_digits_images(return_X_y=True)
+        >>> t = PretrainedFeatureTransformer("resnet18", weights=None, input_size=32)
+        >>> t.get_feature_names_out()[:2].tolist()
+        ['resnet18_layer4_avg0', 'resnet18_layer4_avg1']
+        """
         extractor, _ = self._extractor()
         return np.asarray([f"{self.backbone}_{name}"
                            for name in extractor.get_feature_names_out()], dtype=object)

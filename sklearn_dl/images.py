@@ -123,6 +123,14 @@ def resolve_layout(shape, layout="auto", image_shape=None):
     -------
     tuple of int
         ``(C, H, W)``.
+
+    Examples
+    --------
+    >>> from sklearn_dl.images import resolve_layout
+    >>> resolve_layout((10, 28, 28)), resolve_layout((10, 32, 32, 3))
+    ((1, 28, 28), (3, 32, 32))
+    >>> resolve_layout((10, 784), image_shape=(28, 28))
+    (1, 28, 28)
     """
     return _resolve(shape, layout, image_shape)[0]
 
@@ -196,7 +204,25 @@ def _resize(t, image_size):
 
 
 def is_path_input(X):
-    """Whether ``X`` is a non-empty sequence (list, tuple, array, Series) of file paths."""
+    """Whether ``X`` is a non-empty sequence (list, tuple, array, Series) of file paths.
+
+    Parameters
+    ----------
+    X : object
+        Any input an estimator was given.
+
+    Returns
+    -------
+    bool
+        False for numeric arrays and DataFrames, which are never scanned.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_dl.images import is_path_input
+    >>> is_path_input(["cat.png", "dog.jpg"]), is_path_input(np.zeros((2, 8, 8)))
+    (True, False)
+    """
     if isinstance(X, (str, bytes, os.PathLike, torch.Tensor)) or hasattr(X, "columns"):
         return False  # a DataFrame is a table of numbers, never paths
     if isinstance(X, np.ndarray) or (hasattr(X, "dtype") and hasattr(X, "to_numpy")):
@@ -258,7 +284,23 @@ def _is_pil_input(X):
 
 
 def n_images(X):
-    """Number of images in any accepted ``X``, without loading files."""
+    """Number of images in any accepted ``X``, without loading files.
+
+    Parameters
+    ----------
+    X : array-like, tensor, list of PIL images or list of paths
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_dl.images import n_images
+    >>> n_images(np.zeros((5, 8, 8, 3))), n_images(["a.png", "b.png"])
+    (5, 2)
+    """
     if is_path_input(X) or _is_pil_input(X):
         return len(X)
     if hasattr(X, "shape"):
@@ -307,8 +349,25 @@ class ImagePathDataset(torch.utils.data.Dataset):
         PIL mode every image is converted to.  By default ``"L"`` if all files are
         grey and ``"RGB"`` otherwise, found by reading the file headers once.
 
+    Notes
+    -----
     Items are ``(image, target)`` with ``image`` a float32 ``(C, H, W)`` tensor of
     pixel values 0.0-255.0.
+
+    Examples
+    --------
+    >>> import os
+    >>> import numpy as np
+    >>> from PIL import Image
+    >>> from sklearn_dl.images import ImagePathDataset
+    >>> for i in range(3):
+    ...     Image.fromarray(np.full((6, 4), 10 * i, dtype=np.uint8)).save(f"{i}.png")
+    >>> ds = ImagePathDataset(["0.png", "1.png", "2.png"], y=np.array([0, 1, 1]))
+    >>> len(ds), ds.image_shape  # grey files: one channel, read from the headers
+    (3, (1, 6, 4))
+    >>> image, target = ds[2]
+    >>> image.shape, float(image.max()), int(target)
+    (torch.Size([1, 6, 4]), 20.0, 1)
     """
 
     def __init__(self, paths, y=None, image_size=None, mode=None):
@@ -351,7 +410,32 @@ class ImagePathDataset(torch.utils.data.Dataset):
         return len(self.paths)
 
     def load(self, i):
-        """The image at index ``i`` as a float32 ``(C, H, W)`` tensor."""
+        """The image at index ``i`` as a float32 ``(C, H, W)`` tensor.
+
+        Parameters
+        ----------
+        i : int
+            Index into ``paths``.
+
+        Returns
+        -------
+        image : torch.Tensor of shape (C, H, W)
+            Pixel values 0.0-255.0, resized to ``image_size`` when given.
+
+        Raises
+        ------
+        ValueError
+            Naming the file, when it cannot be read or differs in size from the first.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from PIL import Image
+        >>> from sklearn_dl.images import ImagePathDataset
+        >>> Image.fromarray(np.zeros((6, 4, 3), dtype=np.uint8)).save("colour.png")
+        >>> ImagePathDataset(["colour.png"], image_size=8).load(0).shape
+        torch.Size([3, 8, 8])
+        """
         mode, size = self._scan()
         with _open_image(self.paths[i]) as im:
             t = _decode(im, self.paths[i], mode)
@@ -429,6 +513,14 @@ def to_image_tensor(X, *, image_shape=None, layout="auto", image_size=None):
     -------
     torch.Tensor
         float32 of shape ``(n, C, H, W)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_dl.images import to_image_tensor
+    >>> X = np.zeros((5, 8, 8, 3), dtype=np.uint8)  # channels last
+    >>> to_image_tensor(X).shape, to_image_tensor(X, image_size=16).shape
+    (torch.Size([5, 3, 8, 8]), torch.Size([5, 3, 16, 16]))
     """
     kind, data, info = _plan(X, image_shape, layout, image_size)
     return _convert(kind, data, info, 0, _count(kind, data), _check_image_size(image_size))
@@ -439,8 +531,28 @@ def iter_image_batches(X, batch_size, *, image_shape=None, layout="auto", image_
 
     Input is validated before the first batch (errors are raised by this call, not
     lazily); paths are read from disk one batch at a time and arrays are converted to
-    float32 one batch at a time, so memory stays at one batch.  Parameters are as in
-    :func:`to_image_tensor`.
+    float32 one batch at a time, so memory stays at one batch.
+
+    Parameters
+    ----------
+    X : array-like, DataFrame, tensor, list of PIL images or list of paths
+    batch_size : int
+        Images per batch (the last batch may be smaller).
+    image_shape, layout, image_size
+        As in :func:`to_image_tensor`.
+
+    Returns
+    -------
+    batches : iterator of torch.Tensor
+        float32 ``(b, C, H, W)`` batches.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_dl.images import iter_image_batches
+    >>> X = np.zeros((5, 8, 8), dtype=np.uint8)
+    >>> [tuple(b.shape) for b in iter_image_batches(X, 2)]
+    [(2, 1, 8, 8), (2, 1, 8, 8), (1, 1, 8, 8)]
     """
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int; got {batch_size!r}.")
@@ -460,6 +572,24 @@ def infer_image_shape(X, *, image_shape=None, layout="auto", image_size=None):
     """``(C, H, W)`` of the tensors :func:`iter_image_batches` would yield.
 
     Cheap: no pixels are converted and paths are read for their headers only.
+
+    Parameters
+    ----------
+    X : array-like, DataFrame, tensor, list of PIL images or list of paths
+    image_shape, layout, image_size
+        As in :func:`to_image_tensor`.
+
+    Returns
+    -------
+    tuple of int
+        ``(C, H, W)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_dl.images import infer_image_shape
+    >>> infer_image_shape(np.zeros((5, 8, 8, 3)), image_size=(16, 12))
+    (3, 16, 12)
     """
     kind, data, info = _plan(X, image_shape, layout, image_size)
     size = _check_image_size(image_size)
@@ -484,6 +614,24 @@ def check_image_shape(X, expected_chw, estimator_name):
         ``(C, H, W)`` the estimator was fitted on.
     estimator_name : str
         Used in the message, e.g. ``"CNNClassifier"``.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    ValueError
+        Saying how the shapes differ and what to do (convert channels, resize).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_dl.images import check_image_shape
+    >>> check_image_shape(torch.zeros(2, 1, 8, 8), (3, 8, 8), "CNNClassifier")
+    Traceback (most recent call last):
+    ...
+    ValueError: X has images of shape (1, 8, 8) but CNNClassifier was fitted on images of shape (3, 8, 8) (C, H, W); convert them to the same number of channels (grey vs colour).
     """
     shape = tuple(int(s) for s in (X.shape if hasattr(X, "shape") else X))
     expected = tuple(int(s) for s in expected_chw)
@@ -529,6 +677,17 @@ def fit_image_standardizer(X, mode):
     -------
     mean, std : torch.Tensor
         float32 tensors of shape ``(C,)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_dl.images import fit_image_standardizer
+    >>> X = torch.arange(32.0).reshape(2, 1, 4, 4)
+    >>> fit_image_standardizer(X, "scale")
+    (tensor([0.]), tensor([255.]))
+    >>> mean, std = fit_image_standardizer(X, "channel")
+    >>> mean, std.round(decimals=3)
+    (tensor([15.5000]), tensor([9.2330]))
     """
     mode = _check_standardize(mode)
     batches = iter([X]) if isinstance(X, torch.Tensor) else iter(X)
@@ -575,6 +734,14 @@ class ImageStandardize(nn.Module):
     Parameters
     ----------
     mean, std : array-like of shape (C,)
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_dl.images import ImageStandardize
+    >>> layer = ImageStandardize([127.5, 127.5, 127.5], [127.5, 127.5, 127.5])
+    >>> layer(torch.full((1, 3, 2, 2), 255.0)).flatten()[:3]
+    tensor([1., 1., 1.])
     """
 
     def __init__(self, mean, std):
@@ -596,3 +763,10 @@ class ImageStandardize(nn.Module):
 
     def extra_repr(self):
         return f"channels={self.mean.shape[1]}"
+
+
+__all__ = [
+    "AUTO_CHANNELS", "LAYOUTS", "STANDARDIZE_OPTIONS", "ImagePathDataset", "ImageStandardize",
+    "check_image_shape", "fit_image_standardizer", "infer_image_shape", "is_path_input",
+    "iter_image_batches", "n_images", "resolve_layout", "to_image_tensor",
+]

@@ -146,6 +146,10 @@ def save(estimator, path):
     path : str or path-like
         The file to write (conventionally ``*.safetensors``).
 
+    Returns
+    -------
+    None
+
     Raises
     ------
     TypeError
@@ -160,7 +164,7 @@ def save(estimator, path):
     >>> reg = GaussianNLLRegressor(max_epochs=2, random_state=0).fit(X, y)
     >>> path = os.path.join(tempfile.mkdtemp(), "model.safetensors")
     >>> save(reg, path)
-    >>> np.allclose(load(path).predict(X), reg.predict(X))
+    >>> bool(np.allclose(load(path).predict(X), reg.predict(X)))
     True
     """
     from safetensors.torch import save_file
@@ -265,6 +269,17 @@ def load(path, device=None):
     ValueError
         For files that are not sklearn_dl model files, from a newer format, or naming
         classes outside sklearn_dl.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_dl import NNClassifier, load, save
+    >>> X = np.random.RandomState(0).normal(size=(50, 2)); y = X[:, 0] > 0
+    >>> clf = NNClassifier(max_epochs=2, random_state=0).fit(X, y)
+    >>> save(clf, "classifier.safetensors")
+    >>> again = load("classifier.safetensors")
+    >>> type(again).__name__, bool((again.predict(X) == clf.predict(X)).all())
+    ('NNClassifier', True)
     """
     from safetensors import safe_open
 

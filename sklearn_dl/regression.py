@@ -131,7 +131,21 @@ class _DistributionalRegressor(RegressorMixin, _BaseNN):
         Returns
         -------
         self : object
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dl import GaussianNLLRegressor
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.normal(size=(100, 2))
+        >>> y = X[:, 0] + rng.normal(scale=0.5, size=100)
+        >>> reg = GaussianNLLRegressor(random_state=0)
+        >>> for epoch in range(3):
+        ...     reg = reg.partial_fit(X, y)
+        >>> reg.n_iter_
+        3
         """
+
         return self._atomic_fit(X, y, sample_weight, partial=True, classes=None)
 
     @dask_rows
@@ -156,7 +170,22 @@ class _DistributionalRegressor(RegressorMixin, _BaseNN):
             (``type="link"``: the linear predictors.)
         y_std : ndarray of the same shape
             Only when ``return_std=True``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dl import GaussianNLLRegressor
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.normal(size=(100, 2))
+        >>> y = X[:, 0] + rng.normal(scale=0.5, size=100)
+        >>> reg = GaussianNLLRegressor(max_epochs=10, random_state=0).fit(X, y)
+        >>> mean, std = reg.predict(X[:3], return_std=True)
+        >>> mean.shape, bool(np.all(std > 0))
+        ((3,), True)
+        >>> reg.predict(X[:3], type="link").shape  # mean and log-sd
+        (3, 2)
         """
+
         self._check_predict_type(type)
         if type == "link":
             if return_std:
@@ -188,7 +217,23 @@ class _DistributionalRegressor(RegressorMixin, _BaseNN):
             ``log_likelihood(y)``, ``rvs(size)``.  A ``ParametricDistribution`` (its
             frozen scipy object is ``.scipy``) or, with MC dropout, a
             ``MixtureDistribution``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dl import GaussianNLLRegressor
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.normal(size=(100, 2))
+        >>> y = X[:, 0] + rng.normal(scale=0.5, size=100)
+        >>> reg = GaussianNLLRegressor(max_epochs=10, random_state=0).fit(X, y)
+        >>> dist = reg.predict_dist(X[:3])
+        >>> dist
+        ParametricDistribution(family=Normal, batch_shape=(3,))
+        >>> lower, upper = dist.interval(0.9)
+        >>> bool(np.all(lower < dist.mean()) and np.all(dist.mean() < upper))
+        True
         """
+
         return self._predictive(X, mc_samples=mc_samples, random_state=random_state)
 
     def predict_uncertainty(self, X, mc_samples=None, random_state=None):
@@ -209,6 +254,19 @@ class _DistributionalRegressor(RegressorMixin, _BaseNN):
         -------
         Bunch
             See :func:`sklearn_dl.distributions.decompose_uncertainty`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dl import GaussianNLLRegressor
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.normal(size=(100, 2))
+        >>> y = X[:, 0] + rng.normal(scale=0.5, size=100)
+        >>> reg = GaussianNLLRegressor(dropout=0.2, mc_samples=10, max_epochs=10,
+        ...                            random_state=0).fit(X, y)
+        >>> u = reg.predict_uncertainty(X[:3])
+        >>> sorted(u), bool(np.all(u.epistemic > 0))
+        (['aleatoric', 'epistemic', 'total'], True)
         """
         return decompose_uncertainty(self._predictive(X, mc_samples, random_state))
 
@@ -227,7 +285,21 @@ class _DistributionalRegressor(RegressorMixin, _BaseNN):
         -------
         interval : ndarray of shape (n_samples, 2) or (n_samples, n_targets, 2)
             Lower and upper bounds in the last axis.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dl import GaussianNLLRegressor
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.normal(size=(100, 2))
+        >>> y = X[:, 0] + rng.normal(scale=0.5, size=100)
+        >>> reg = GaussianNLLRegressor(max_epochs=10, random_state=0).fit(X, y)
+        >>> interval = reg.predict_interval(X, alpha=0.1)  # 90% intervals
+        >>> covered = (interval[:, 0] <= y) & (y <= interval[:, 1])
+        >>> interval.shape, bool(covered.mean() > 0.7)
+        ((100, 2), True)
         """
+
         _check_number("alpha", alpha, low=0, high=1, low_open=True, high_open=True)
         lower, upper = self._predictive(X).interval(1.0 - alpha)
         return np.stack([lower, upper], axis=-1)
@@ -312,8 +384,10 @@ class GaussianNLLRegressor(_TabularMixin, _DistributionalRegressor):
     >>> rng = np.random.RandomState(0)
     >>> X = rng.uniform(-3, 3, size=(500, 1))
     >>> y = np.sin(X[:, 0]) + rng.normal(scale=0.1 + 0.2 * np.abs(X[:, 0]))
-    >>> reg = GaussianNLLRegressor(random_state=0).fit(X, y)
-    >>> mean, std = reg.predict(X[:3], return_std=True)
+    >>> reg = GaussianNLLRegressor(max_epochs=30, random_state=0).fit(X, y)
+    >>> mean, std = reg.predict([[0.0], [2.5]], return_std=True)
+    >>> bool(std[1] > 2 * std[0])  # the noise grows with |x|, and so does the sd
+    True
     >>> reg.predict_interval(X[:3], alpha=0.1).shape
     (3, 2)
     """
@@ -473,7 +547,12 @@ class PoissonNLLRegressor(_TabularMixin, _DistributionalRegressor):
     >>> rng = np.random.RandomState(0)
     >>> X = rng.normal(size=(400, 2))
     >>> y = rng.poisson(np.exp(0.5 + X[:, 0]))
-    >>> reg = PoissonNLLRegressor(hidden_layer_sizes=(), random_state=0).fit(X, y)
+    >>> reg = PoissonNLLRegressor(hidden_layer_sizes=(), lr=0.05, max_epochs=30,
+    ...                           random_state=0).fit(X, y)  # Poisson regression
+    >>> reg.summary().coefficients.loc[["(Intercept)", "x0"]].round(1)  # true: 0.5, 1.0
+                 log(mean)
+    (Intercept)        0.5
+    x0                 1.1
     >>> reg.predict_dist(X[:2]).pmf(0).shape
     (2,)
     """

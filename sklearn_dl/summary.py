@@ -37,7 +37,9 @@ class ModelSummary:
     --------
     >>> from sklearn_dl.summary import ModelSummary
     >>> s = ModelSummary("demo", [("Fit", [("log-likelihood", -1.5)])])
-    >>> s.to_frame().loc[("Fit", "log-likelihood"), "value"]
+    >>> float(s.to_frame().loc[("Fit", "log-likelihood"), "value"])
+    -1.5
+    >>> s["log-likelihood"]
     -1.5
     """
 
@@ -54,6 +56,14 @@ class ModelSummary:
         -------
         DataFrame
             One column, ``value``.
+
+        Examples
+        --------
+        >>> from sklearn_dl.summary import ModelSummary
+        >>> s = ModelSummary("demo", [("Data", [("observations", 100)]),
+        ...                           ("Fit", [("log-likelihood", -1.5), ("AIC", 7.0)])])
+        >>> s.to_frame().index.tolist()
+        [('Data', 'observations'), ('Fit', 'log-likelihood'), ('Fit', 'AIC')]
         """
         rows = [(sec, item, value) for sec, items in self.sections for item, value in items]
         frame = pd.DataFrame(rows, columns=["section", "item", "value"])
@@ -245,7 +255,36 @@ def _training_items(est):
 
 
 def network_summary(est, X=None, y=None):
-    """The :class:`ModelSummary` of a fitted sklearn_dl network estimator."""
+    """The :class:`ModelSummary` of a fitted sklearn_dl network estimator.
+
+    What ``est.summary(X, y)`` returns.
+
+    Parameters
+    ----------
+    est : fitted sklearn_dl network estimator
+        ``NNRegressor``, ``NNClassifier``, ``CNNClassifier``, ...
+    X, y : array-like, default=None
+        The training data: for a body without hidden layers the report then shows
+        scikit-learn's maximum-likelihood GLM next to the network's coefficients.
+
+    Returns
+    -------
+    ModelSummary
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_dl import PoissonNLLRegressor
+    >>> from sklearn_dl.summary import network_summary
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(100, 1))
+    >>> y = rng.poisson(np.exp(X[:, 0]))
+    >>> glm = PoissonNLLRegressor(hidden_layer_sizes=(), lr=0.05, max_epochs=20,
+    ...                           random_state=0).fit(X, y)
+    >>> report = network_summary(glm, X, y)
+    >>> report["trainable parameters"], report.coefficients.shape[0]  # intercept, x0
+    (2, 2)
+    """
     from sklearn.utils.validation import check_is_fitted
 
     check_is_fitted(est, "net_")
@@ -276,7 +315,31 @@ def network_summary(est, X=None, y=None):
 
 
 def ensemble_summary(ens):
-    """The :class:`ModelSummary` of a fitted deep ensemble."""
+    """The :class:`ModelSummary` of a fitted deep ensemble.
+
+    What ``ensemble.summary()`` returns: the members, and the mixture's fit.
+
+    Parameters
+    ----------
+    ens : fitted DeepEnsembleRegressor or DeepEnsembleClassifier
+
+    Returns
+    -------
+    ModelSummary
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_dl import DeepEnsembleRegressor, GaussianNLLRegressor
+    >>> from sklearn_dl.summary import ensemble_summary
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(100, 1))
+    >>> y = X[:, 0] + rng.normal(size=100)
+    >>> ens = DeepEnsembleRegressor(GaussianNLLRegressor(max_epochs=5), n_estimators=2,
+    ...                             random_state=0).fit(X, y)
+    >>> ensemble_summary(ens)["members"]
+    2
+    """
     members = [(f"member {i}", f"{type(m).__name__}(random_state={m.random_state}): "
                                f"{m.n_iter_} epochs, train loglik {m.loglik_:.6g}")
                for i, m in enumerate(ens.estimators_)]
@@ -294,7 +357,35 @@ def ensemble_summary(ens):
 
 class LikelihoodRatioTest:
     """Result of :func:`anova`: the likelihood-ratio statistic and its chi-squared
-    p-value, with the caveat that for networks it is a rough guide."""
+    p-value, with the caveat that for networks it is a rough guide.
+
+    Printing it shows R's ``anova`` table and the caveat.
+
+    Parameters
+    ----------
+    loglik_small, loglik_large : float
+        Log-likelihoods of the smaller and the larger model.
+    df : int
+        Difference in the number of parameters.
+    statistic : float
+        ``2 (loglik_large - loglik_small)``, at least 0.
+    p_value : float
+        Chi-squared survival function of ``statistic`` with ``df`` degrees of freedom.
+    note : str
+        The caveat printed under the table.
+
+    Attributes
+    ----------
+    loglik_small, loglik_large, df, statistic, p_value, note
+        The parameters, as given.
+
+    Examples
+    --------
+    >>> from sklearn_dl.summary import LikelihoodRatioTest
+    >>> test = LikelihoodRatioTest(-120.0, -115.0, 1, 10.0, 0.0016, "a rough guide")
+    >>> test.p_value < 0.01
+    True
+    """
 
     def __init__(self, loglik_small, loglik_large, df, statistic, p_value, note):
         self.loglik_small, self.loglik_large = loglik_small, loglik_large
@@ -306,6 +397,15 @@ class LikelihoodRatioTest:
         Returns
         -------
         DataFrame
+            Columns ``loglik (smaller)``, ``loglik (larger)``, ``df``,
+            ``LR statistic`` and ``p-value``.
+
+        Examples
+        --------
+        >>> from sklearn_dl.summary import LikelihoodRatioTest
+        >>> test = LikelihoodRatioTest(-120.0, -115.0, 1, 10.0, 0.0016, "a rough guide")
+        >>> test.to_frame()["LR statistic"].tolist()
+        [10.0]
         """
         return pd.DataFrame([{"loglik (smaller)": self.loglik_small,
                               "loglik (larger)": self.loglik_large, "df": self.df,
@@ -345,10 +445,13 @@ def anova(small, large, X=None, y=None):
     >>> from sklearn_dl.summary import anova
     >>> rng = np.random.RandomState(0)
     >>> X = rng.normal(size=(300, 2)); y = rng.poisson(np.exp(0.5 * X[:, 0]))
-    >>> m1 = PoissonNLLRegressor(hidden_layer_sizes=(), random_state=0).fit(X[:, :1], y)
-    >>> m2 = PoissonNLLRegressor(hidden_layer_sizes=(), random_state=0).fit(X, y)
-    >>> anova(m1, m2).df
-    1
+    >>> m1 = PoissonNLLRegressor(hidden_layer_sizes=(), lr=0.05, max_epochs=30,
+    ...                          random_state=0).fit(X[:, :1], y)
+    >>> m2 = PoissonNLLRegressor(hidden_layer_sizes=(), lr=0.05, max_epochs=30,
+    ...                          random_state=0).fit(X, y)
+    >>> test = anova(m1, m2)  # x1 has no effect on y
+    >>> test.df, bool(test.p_value > 0.01)
+    (1, True)
     """
     if X is None:
         if small.n_obs_ != large.n_obs_:

@@ -25,6 +25,14 @@ class FineTuningPlan:
         trainable blocks; parameters matched by nothing (the new head) keep the base ``lr``.
     blocks : list of (str, list of str, float)
         ``(block name, patterns, lr multiplier)``, input -> output; multiplier 0 = frozen.
+
+    Examples
+    --------
+    >>> from sklearn_dl.bodies.pretrained import FineTuningPlan
+    >>> plan = FineTuningPlan(frozen=["body.layer1.*"], param_groups=[],
+    ...                       blocks=[("layer1", ["body.layer1.*"], 0.0)])
+    >>> plan.lr_multiplier("body.layer1.0.conv1.weight")
+    0.0
     """
 
     frozen: list
@@ -32,7 +40,26 @@ class FineTuningPlan:
     blocks: list
 
     def lr_multiplier(self, param_name):
-        """Multiplier for one parameter name (1.0 if no block matches it, e.g. the head)."""
+        """Multiplier for one parameter name (1.0 if no block matches it, e.g. the head).
+
+        Parameters
+        ----------
+        param_name : str
+            A name from ``module.named_parameters()``.
+
+        Returns
+        -------
+        multiplier : float
+            0.0 for frozen parameters.
+
+        Examples
+        --------
+        >>> from sklearn_dl.bodies.pretrained import build_feature_extractor, block_param_groups
+        >>> fe = build_feature_extractor("resnet18", weights=None, input_size=32)
+        >>> plan = block_param_groups(fe, trainable_blocks=1, lr=1e-3)
+        >>> plan.lr_multiplier("body.layer4.0.conv1.weight"), plan.lr_multiplier("head.weight")
+        (0.1, 1.0)
+        """
         for _, patterns, mult in self.blocks:
             if any(fnmatch.fnmatchcase(param_name, p) for p in patterns):
                 return mult
@@ -73,6 +100,16 @@ def block_param_groups(module, trainable_blocks, lr, decay=(0.1, 0.01), backbone
     Returns
     -------
     FineTuningPlan
+
+    Examples
+    --------
+    >>> from sklearn_dl.bodies.pretrained import build_feature_extractor, block_param_groups
+    >>> fe = build_feature_extractor("resnet18", weights=None, layer="layer3", input_size=32)
+    >>> plan = block_param_groups(fe, trainable_blocks=1, lr=1e-3)
+    >>> plan.param_groups  # layer3 at a tenth of the head's rate, the rest frozen
+    [('body.layer3.*', {'lr': 0.0001})]
+    >>> plan.frozen[:3]
+    ['body.conv1.*', 'body.bn1.*', 'body.layer1.*']
     """
     fe, found_prefix = _find_extractor(module)
     if backbone is None:

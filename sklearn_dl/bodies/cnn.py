@@ -65,6 +65,13 @@ class CNNBody(nn.Module):
         Returns
         -------
         dict of str to str
+
+        Examples
+        --------
+        >>> from sklearn_dl.bodies import make_cnn
+        >>> body, _ = make_cnn((1, 28, 28), "resnet", filters=(8, 16))
+        >>> body.stages()
+        {'stem': 'features.stem', 'block1': 'features.block1', 'block2': 'features.block2'}
         """
         return {name: f"features.{name}" for name in self.features._modules}
 
@@ -187,7 +194,26 @@ class ResidualBlock(nn.Module):
     """``act(branch(x) + shortcut(x))`` with ``branch`` = conv-BN-act-conv-BN.
 
     The shortcut is the identity when the channel count is unchanged and a 1x1
-    convolution (+ BN) otherwise, as in He et al. (2016).
+    convolution (+ BN) otherwise, as in He et al. (2016).  Spatial size is kept
+    ('same' padding); the ``"resnet"`` preset pools between blocks.
+
+    Parameters
+    ----------
+    c_in, c_out : int
+        Input and output channels.
+    kernel_size : int, default=3
+        Kernel of both convolutions of the branch.
+    batchnorm : bool, default=True
+        Batch normalisation after each convolution (else identities).
+    activation : str or nn.Module class, default="relu"
+        See :func:`sklearn_dl.bodies.get_activation`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_dl.bodies.cnn import ResidualBlock
+    >>> ResidualBlock(8, 16)(torch.zeros(2, 8, 5, 5)).shape
+    torch.Size([2, 16, 5, 5])
     """
 
     def __init__(self, c_in, c_out, kernel_size=3, batchnorm=True, activation="relu"):
@@ -291,6 +317,8 @@ def make_cnn(input_shape, architecture="small", *, filters=None, kernel_size=Non
              activation=None, global_pool=None):
     """Build a CNN body mapping ``(b, C, H, W)`` to ``(b, n_features)``.
 
+    Keyword arguments left at ``None`` take the preset's default.
+
     Parameters
     ----------
     input_shape : (C, H, W)
@@ -329,8 +357,6 @@ def make_cnn(input_shape, architecture="small", *, filters=None, kernel_size=Non
     global_pool : bool, optional
         Global average pooling instead of flattening, so any image size works with
         the same weights.
-
-    Keyword arguments left at ``None`` take the preset's default.
 
     Returns
     -------

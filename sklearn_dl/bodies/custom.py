@@ -10,7 +10,27 @@ from torch import nn
 
 def fresh_copy(module):
     """A re-initialised deep copy of ``module``: the estimator trains the copy (seeded by
-    its ``random_state``), never the instance held in its parameters."""
+    its ``random_state``), never the instance held in its parameters.
+
+    Parameters
+    ----------
+    module : nn.Module
+        Its submodules with a ``reset_parameters`` method are re-initialised in the copy.
+
+    Returns
+    -------
+    copy : nn.Module
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch import nn
+    >>> from sklearn_dl.bodies.custom import fresh_copy
+    >>> net = nn.Linear(3, 2)
+    >>> copy = fresh_copy(net)
+    >>> copy is net, torch.equal(copy.weight, net.weight)
+    (False, False)
+    """
     module = copy.deepcopy(module)
     for m in module.modules():
         if hasattr(m, "reset_parameters"):
@@ -38,6 +58,14 @@ def make_custom_body(architecture, input_shape, what="module"):
         Maps ``(batch, *input_shape)`` to ``(batch, n_features)``; a module returning
         more dimensions gets a trailing ``nn.Flatten``.
     n_features : int
+
+    Examples
+    --------
+    >>> from torch import nn
+    >>> from sklearn_dl.bodies.custom import make_custom_body
+    >>> body, n_features = make_custom_body(lambda n: nn.Linear(n, 5), (3,))
+    >>> body, n_features
+    (Linear(in_features=3, out_features=5, bias=True), 5)
     """
     if isinstance(architecture, nn.Module):
         module = fresh_copy(architecture)
@@ -53,7 +81,38 @@ def make_custom_body(architecture, input_shape, what="module"):
 
 
 def output_size(module, input_shape, what="module"):
-    """Dry forward pass on zeros: ``(module, n_features)``, flattening map outputs."""
+    """Dry forward pass on zeros: ``(module, n_features)``, flattening map outputs.
+
+    The pass runs in eval mode under ``torch.no_grad()``, so no batch-norm statistics
+    change; the module's training mode is restored.
+
+    Parameters
+    ----------
+    module : nn.Module
+    input_shape : tuple of int
+        Shape of one input.
+    what : str, default="module"
+        How error messages name the module.
+
+    Returns
+    -------
+    module : nn.Module
+        ``module``, or ``Sequential(module, Flatten())`` when it returns feature maps.
+    n_features : int
+
+    Raises
+    ------
+    ValueError
+        When the module fails on the input or does not return ``(batch, ...)``.
+
+    Examples
+    --------
+    >>> from torch import nn
+    >>> from sklearn_dl.bodies.custom import output_size
+    >>> module, n_features = output_size(nn.Conv2d(1, 4, 3), (1, 8, 8))
+    >>> n_features, type(module[1]).__name__  # 4 maps of 6x6, flattened
+    (144, 'Flatten')
+    """
     was_training = module.training
     module.eval()  # no BatchNorm statistics are updated, no dropout
     try:

@@ -14,7 +14,30 @@ ACTIVATIONS = {
 
 
 def get_activation(activation):
-    """An activation layer class from its name (or a ``nn.Module`` class, returned as is)."""
+    """An activation layer class from its name (or a ``nn.Module`` class, returned as is).
+
+    Parameters
+    ----------
+    activation : str or nn.Module class
+        A key of :data:`ACTIVATIONS` (``"relu"``, ``"tanh"``, ``"sigmoid"``, ``"elu"``,
+        ``"gelu"``, ``"leaky_relu"``, ``"identity"``) or a module class.
+
+    Returns
+    -------
+    activation_class : type
+        A ``torch.nn.Module`` subclass (instantiate it to get a layer).
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, listing the known ones.
+
+    Examples
+    --------
+    >>> from sklearn_dl.bodies import get_activation
+    >>> get_activation("gelu")
+    <class 'torch.nn.modules.activation.GELU'>
+    """
     if isinstance(activation, type) and issubclass(activation, nn.Module):
         return activation
     try:
@@ -51,6 +74,22 @@ def make_mlp(n_inputs, hidden_layer_sizes=(100,), activation="relu", dropout=0.0
     module : nn.Module
         Maps ``(n, n_inputs)`` to ``(n, n_features)``.
     n_features : int
+
+    Examples
+    --------
+    >>> from sklearn_dl.bodies import make_mlp
+    >>> body, n_features = make_mlp(4, (16, 8), dropout=0.1)
+    >>> body
+    Sequential(
+      (0): Linear(in_features=4, out_features=16, bias=True)
+      (1): ReLU()
+      (2): Dropout(p=0.1, inplace=False)
+      (3): Linear(in_features=16, out_features=8, bias=True)
+      (4): ReLU()
+      (5): Dropout(p=0.1, inplace=False)
+    )
+    >>> n_features
+    8
     """
     act = get_activation(activation)
     layers = []

@@ -61,6 +61,14 @@ class Preprocess(nn.Module):
     spec : PreprocessSpec
     input_size : int or (int, int), optional
         Output spatial size; default ``spec.input_size``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_dl.bodies.pretrained import CAFFE_SPEC, Preprocess
+    >>> pre = Preprocess(CAFFE_SPEC, 64)
+    >>> pre(torch.full((1, 1, 32, 32), 255.0)).shape  # grey 32x32 -> BGR 64x64
+    torch.Size([1, 3, 64, 64])
     """
 
     def __init__(self, spec, input_size=None):
@@ -129,7 +137,24 @@ DEFAULT_LAYER = _RegistryView("default_layer")
 
 
 def backbone_blocks(backbone):
-    """Ordered blocks (input -> output) of a backbone: ``[(name, param_prefixes), ...]``."""
+    """Ordered blocks (input -> output) of a backbone: ``[(name, param_prefixes), ...]``.
+
+    Parameters
+    ----------
+    backbone : str
+        A registered backbone.
+
+    Returns
+    -------
+    blocks : list of (str, tuple of str)
+        Stage names with the parameter-name prefixes they own.
+
+    Examples
+    --------
+    >>> from sklearn_dl.bodies.pretrained import backbone_blocks
+    >>> backbone_blocks("resnet18")[:2]
+    [('stem', ('conv1', 'bn1')), ('layer1', ('layer1',))]
+    """
     return [(b.name, b.params) for b in get_backbone(backbone).stages]
 
 
@@ -151,6 +176,14 @@ def list_layers(backbone, raw=False):
     Returns
     -------
     list of str
+
+    Examples
+    --------
+    >>> from sklearn_dl.bodies.pretrained import list_layers
+    >>> list_layers("resnet18")
+    ['stem', 'layer1', 'layer2', 'layer3', 'layer4']
+    >>> list_layers("resnet18", raw=True)[:4]
+    ['conv1', 'bn1', 'relu', 'maxpool']
     """
     spec = get_backbone(backbone)
     if not raw:
@@ -196,6 +229,20 @@ class FeatureExtractor(nn.Module):
     Built by :func:`build_feature_extractor`; holds the source's :class:`Preprocess`, the
     backbone cut at ``node`` and the pooling.
 
+    Parameters
+    ----------
+    preprocess : Preprocess
+        The weights' input preprocessing.
+    body : torch.fx.GraphModule
+        The backbone traced up to ``node`` (``torchvision``'s
+        ``create_feature_extractor``), returning a dict with key ``"features"``.
+    backbone, layer, node, source_name : str
+        Names for the stages, the feature names and the ``repr``.
+    pooling : {"avg", "max", "flatten"}
+    trainable : bool
+    freeze_batchnorm : bool, default=True
+        See the attributes.
+
     Attributes
     ----------
     backbone, layer, node, pooling, source_name : str
@@ -209,6 +256,16 @@ class FeatureExtractor(nn.Module):
     freeze_batchnorm : bool
         Keep BatchNorm layers in eval mode even in ``train()`` (the usual advice when
         fine-tuning on small data sets).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_dl.bodies.pretrained import build_feature_extractor
+    >>> fe = build_feature_extractor("resnet18", weights=None, layer="layer3", input_size=32)
+    >>> fe.n_features, fe.feature_map_shape
+    (256, (256, 2, 2))
+    >>> fe(torch.zeros(2, 3, 32, 32)).shape
+    torch.Size([2, 256])
     """
 
     def __init__(self, preprocess, body, *, backbone, layer, node, pooling, source_name,
@@ -292,7 +349,20 @@ class FeatureExtractor(nn.Module):
         return f"body.{self.node}" if self.node in modules else None
 
     def get_feature_names_out(self):
-        """Feature names, e.g. ``block4_avg0`` or ``block4_c3_h1_w2`` (flatten)."""
+        """Feature names, e.g. ``block4_avg0`` or ``block4_c3_h1_w2`` (flatten).
+
+        Returns
+        -------
+        names : ndarray of str objects
+            One per feature.
+
+        Examples
+        --------
+        >>> from sklearn_dl.bodies.pretrained import build_feature_extractor
+        >>> fe = build_feature_extractor("resnet18", weights=None, layer="layer3", input_size=32)
+        >>> fe.get_feature_names_out()[:2].tolist()
+        ['layer3_avg0', 'layer3_avg1']
+        """
         shape = self.feature_map_shape
         if len(shape) == 3 and self.pooling == "flatten":
             names = [f"{self.layer}_c{c}_h{h}_w{w}" for c, h, w in
@@ -389,6 +459,13 @@ def build_feature_extractor(backbone, weights="DEFAULT", layer=None, pooling="av
     -------
     FeatureExtractor
         In eval mode, with ``n_features`` and ``feature_map_shape`` measured by a dry run.
+
+    Examples
+    --------
+    >>> from sklearn_dl.bodies.pretrained import build_feature_extractor
+    >>> fe = build_feature_extractor("vgg16", weights=None, layer="block3", input_size=32)
+    >>> fe.n_features, fe.feature_map_shape  # 256 maps of 4x4, average-pooled
+    (256, (256, 4, 4))
     """
     backbone = _check_backbone(backbone)
     if pooling not in POOLINGS:

@@ -23,6 +23,19 @@ class PredictiveDistribution:
 
     For discrete families ``logpdf`` equals ``logpmf`` (a density with respect to the
     counting measure), so metrics need not ask which one exists.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_dl import GaussianNLLRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(200, 1))
+    >>> y = 2 * X[:, 0] + rng.normal(size=200)
+    >>> dist = GaussianNLLRegressor(max_epochs=20, random_state=0).fit(X, y).predict_dist(X)
+    >>> len(dist), dist.mean().shape, dist[:5].interval(0.9)[0].shape
+    (200, (200,), (5,))
+    >>> float(dist.log_likelihood(y).mean()) < 0
+    True
     """
 
     #: the family (``sklearn_dl.families.Family``) of the distribution (or components)
@@ -43,28 +56,143 @@ class PredictiveDistribution:
         raise NotImplementedError
 
     def mean(self):
-        """Mean of each distribution (class probabilities for classification)."""
+        """Mean of each distribution (class probabilities for classification).
+
+        Returns
+        -------
+        mean : ndarray
+            Shape ``batch_shape``; ``(n_samples, n_classes)`` for classification.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dl.distributions import ParametricDistribution
+        >>> from sklearn_dl.families import Normal
+        >>> d = ParametricDistribution(Normal(), {"mean": np.array([0.0, 1.0]),
+        ...                                       "scale": np.array([1.0, 2.0])})
+        >>> d.mean()
+        array([0., 1.])
+        """
         raise NotImplementedError
 
     def var(self):
-        """Variance of each distribution."""
+        """Variance of each distribution.
+
+        Returns
+        -------
+        var : ndarray of shape ``batch_shape``
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dl.distributions import ParametricDistribution
+        >>> from sklearn_dl.families import Normal
+        >>> d = ParametricDistribution(Normal(), {"mean": np.array([0.0, 1.0]),
+        ...                                       "scale": np.array([1.0, 2.0])})
+        >>> d.var()
+        array([1., 4.])
+        """
         raise NotImplementedError
 
     def logpdf(self, y):
-        """Elementwise log density (log pmf for discrete families) of ``y``."""
+        """Elementwise log density (log pmf for discrete families) of ``y``.
+
+        Parameters
+        ----------
+        y : array-like of shape ``batch_shape``
+            Observations.
+
+        Returns
+        -------
+        logpdf : ndarray of shape ``batch_shape``
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dl.distributions import ParametricDistribution
+        >>> from sklearn_dl.families import Normal
+        >>> d = ParametricDistribution(Normal(), {"mean": np.array([0.0, 1.0]),
+        ...                                       "scale": np.array([1.0, 2.0])})
+        >>> d.logpdf(np.array([0.0, 1.0])).round(3)
+        array([-0.919, -1.612])
+        """
         raise NotImplementedError
 
     def cdf(self, y):
-        """Elementwise cumulative distribution function at ``y``."""
+        """Elementwise cumulative distribution function at ``y``.
+
+        Parameters
+        ----------
+        y : array-like of shape ``batch_shape``
+            Observations.
+
+        Returns
+        -------
+        cdf : ndarray of shape ``batch_shape``
+            ``P(Y <= y)``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dl.distributions import ParametricDistribution
+        >>> from sklearn_dl.families import Normal
+        >>> d = ParametricDistribution(Normal(), {"mean": np.array([0.0, 1.0]),
+        ...                                       "scale": np.array([1.0, 2.0])})
+        >>> d.cdf(np.array([0.0, 1.0]))
+        array([0.5, 0.5])
+        """
         raise NotImplementedError
 
     def ppf(self, q):
-        """Elementwise quantile function (inverse cdf) at probability ``q``."""
+        """Elementwise quantile function (inverse cdf) at probability ``q``.
+
+        Parameters
+        ----------
+        q : float or array-like broadcastable to ``batch_shape``
+            Probabilities in [0, 1].
+
+        Returns
+        -------
+        quantiles : ndarray of shape ``batch_shape``
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dl.distributions import ParametricDistribution
+        >>> from sklearn_dl.families import Normal
+        >>> d = ParametricDistribution(Normal(), {"mean": np.array([0.0, 1.0]),
+        ...                                       "scale": np.array([1.0, 2.0])})
+        >>> d.ppf(0.975).round(3)
+        array([1.96, 4.92])
+        """
         raise NotImplementedError
 
     def rvs(self, size=None, random_state=None):
-        """Random draws: shape ``batch_shape`` for ``size=None``, else
-        ``(size, *batch_shape)`` (``size`` an int or a tuple)."""
+        """Random draws from each distribution.
+
+        Parameters
+        ----------
+        size : int or tuple of int, default=None
+            Draws per distribution.
+        random_state : int, RandomState or None, default=None
+            Seed of the draws.
+
+        Returns
+        -------
+        draws : ndarray
+            Shape ``batch_shape`` for ``size=None``, else ``(size, *batch_shape)``;
+            class labels for classification distributions.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dl.distributions import ParametricDistribution
+        >>> from sklearn_dl.families import Normal
+        >>> d = ParametricDistribution(Normal(), {"mean": np.array([0.0, 1.0]),
+        ...                                       "scale": np.array([1.0, 2.0])})
+        >>> d.rvs(size=5, random_state=0).shape
+        (5, 2)
+        """
         raise NotImplementedError
 
     def _take(self, index):
@@ -82,27 +210,137 @@ class PredictiveDistribution:
         return getattr(self.family, "task", None) == "classification"
 
     def std(self):
-        """Standard deviation of each distribution."""
+        """Standard deviation of each distribution.
+
+        Returns
+        -------
+        std : ndarray of shape ``batch_shape``
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dl.distributions import ParametricDistribution
+        >>> from sklearn_dl.families import Normal
+        >>> d = ParametricDistribution(Normal(), {"mean": np.array([0.0, 1.0]),
+        ...                                       "scale": np.array([1.0, 2.0])})
+        >>> d.std()
+        array([1., 2.])
+        """
         return np.sqrt(self.var())
 
     def median(self):
-        """Median of each distribution."""
+        """Median of each distribution.
+
+        Returns
+        -------
+        median : ndarray of shape ``batch_shape``
+            ``ppf(0.5)``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dl.distributions import ParametricDistribution
+        >>> from sklearn_dl.families import Normal
+        >>> d = ParametricDistribution(Normal(), {"mean": np.array([0.0, 1.0]),
+        ...                                       "scale": np.array([1.0, 2.0])})
+        >>> d.median()
+        array([0., 1.])
+        """
         return self.ppf(0.5)
 
     def sf(self, y):
-        """Survival function ``1 - cdf(y)``."""
+        """Survival function ``1 - cdf(y)``.
+
+        Parameters
+        ----------
+        y : array-like of shape ``batch_shape``
+            Observations.
+
+        Returns
+        -------
+        sf : ndarray of shape ``batch_shape``
+            ``P(Y > y)``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dl.distributions import ParametricDistribution
+        >>> from sklearn_dl.families import Normal
+        >>> d = ParametricDistribution(Normal(), {"mean": np.array([0.0, 1.0]),
+        ...                                       "scale": np.array([1.0, 2.0])})
+        >>> d.sf(np.array([0.0, 3.0])).round(3)
+        array([0.5  , 0.159])
+        """
         return 1.0 - self.cdf(y)
 
     def logpmf(self, y):
-        """Elementwise log probability mass (the same as :meth:`logpdf` here)."""
+        """Elementwise log probability mass (the same as :meth:`logpdf` here).
+
+        Parameters
+        ----------
+        y : array-like of shape ``batch_shape``
+            Observations.
+
+        Returns
+        -------
+        logpmf : ndarray of shape ``batch_shape``
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dl.distributions import ParametricDistribution
+        >>> from sklearn_dl.families import Poisson
+        >>> d = ParametricDistribution(Poisson(), {"mean": np.array([1.0, 2.0])})
+        >>> d.logpmf(np.array([0, 0]))
+        array([-1., -2.])
+        """
         return self.logpdf(y)
 
     def pdf(self, y):
-        """Elementwise density (pmf for discrete families)."""
+        """Elementwise density (pmf for discrete families).
+
+        Parameters
+        ----------
+        y : array-like of shape ``batch_shape``
+            Observations.
+
+        Returns
+        -------
+        pdf : ndarray of shape ``batch_shape``
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dl.distributions import ParametricDistribution
+        >>> from sklearn_dl.families import Normal
+        >>> d = ParametricDistribution(Normal(), {"mean": np.array([0.0, 1.0]),
+        ...                                       "scale": np.array([1.0, 2.0])})
+        >>> d.pdf(np.array([0.0, 1.0])).round(3)
+        array([0.399, 0.199])
+        """
         return np.exp(self.logpdf(y))
 
     def pmf(self, y):
-        """Elementwise probability mass (the same as :meth:`pdf` here)."""
+        """Elementwise probability mass (the same as :meth:`pdf` here).
+
+        Parameters
+        ----------
+        y : array-like of shape ``batch_shape``
+            Observations.
+
+        Returns
+        -------
+        pmf : ndarray of shape ``batch_shape``
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dl.distributions import ParametricDistribution
+        >>> from sklearn_dl.families import Poisson
+        >>> d = ParametricDistribution(Poisson(), {"mean": np.array([1.0, 2.0])})
+        >>> d.pmf(np.array([0, 0])).round(3)
+        array([0.368, 0.135])
+        """
         return self.pdf(y)
 
     def interval(self, confidence):
@@ -111,10 +349,20 @@ class PredictiveDistribution:
         Parameters
         ----------
         confidence : float in (0, 1)
+            Probability mass inside the interval.
 
         Returns
         -------
         lower, upper : ndarray, each of shape ``batch_shape``
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dl.distributions import ParametricDistribution
+        >>> from sklearn_dl.families import Poisson
+        >>> d = ParametricDistribution(Poisson(), {"mean": np.array([1.0, 2.0])})
+        >>> d.interval(0.9)
+        (array([0., 0.]), array([3., 5.]))
         """
         if not 0.0 < float(confidence) < 1.0:
             raise ValueError(f"confidence must be in (0, 1), got {confidence!r}.")
@@ -131,7 +379,17 @@ class PredictiveDistribution:
 
         Returns
         -------
-        ndarray of shape (n_samples,)
+        log_likelihood : ndarray of shape (n_samples,)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dl.distributions import ParametricDistribution
+        >>> from sklearn_dl.families import Normal
+        >>> d = ParametricDistribution(Normal(), {"mean": np.array([0.0, 1.0]),
+        ...                                       "scale": np.array([1.0, 2.0])})
+        >>> d.log_likelihood([0.0, 1.0]).round(3)
+        array([-0.919, -1.612])
         """
         y = self._check_y(y)
         logp = np.asarray(self.logpdf(y), dtype=np.float64)

@@ -6,7 +6,35 @@ _FAMILIES = {}
 
 
 def register_family(cls):
-    """Register a :class:`Family` subclass under ``cls.name`` (usable as a decorator)."""
+    """Register a :class:`Family` subclass under ``cls.name`` (usable as a decorator).
+
+    Registration is only needed for the name: ``NNRegressor(family=MyFamily())`` works
+    with an unregistered instance too.
+
+    Parameters
+    ----------
+    cls : type
+        A subclass of :class:`Family`.
+
+    Returns
+    -------
+    cls : type
+        The same class, so that ``@register_family`` decorates it.
+
+    Raises
+    ------
+    TypeError
+        When ``cls`` is not a :class:`Family` subclass.
+
+    Examples
+    --------
+    >>> from sklearn_dl.families import Poisson, available_families, register_family
+    >>> @register_family
+    ... class Counts(Poisson):
+    ...     name = "my_counts"
+    >>> "my_counts" in available_families()
+    True
+    """
     if not (isinstance(cls, type) and issubclass(cls, Family)):
         raise TypeError(f"register_family expects a Family subclass, got {cls!r}.")
     _FAMILIES[cls.name] = cls
@@ -22,6 +50,22 @@ def get_family(family, **options):
         A registered name (see :func:`available_families`) or an instance.
     **options
         Passed to the family's constructor when ``family`` is a name.
+
+    Returns
+    -------
+    family : Family
+        ``family`` itself when it is an instance.
+
+    Raises
+    ------
+    ValueError
+        For a name that is not registered, listing the registered names.
+
+    Examples
+    --------
+    >>> from sklearn_dl.families import get_family
+    >>> get_family("normal", heteroscedastic=False)
+    Normal(heteroscedastic=False)
     """
     if isinstance(family, Family):
         return family
@@ -33,5 +77,18 @@ def get_family(family, **options):
 
 
 def available_families():
-    """Names of the registered families."""
+    """Names of the registered families.
+
+    Returns
+    -------
+    names : list of str
+        Sorted; each is accepted as ``family=`` by :class:`~sklearn_dl.NNRegressor`
+        and :class:`~sklearn_dl.CNNRegressor`.
+
+    Examples
+    --------
+    >>> from sklearn_dl.families import available_families
+    >>> [name for name in available_families() if "poisson" in name]
+    ['poisson', 'zero_inflated_poisson']
+    """
     return sorted(_FAMILIES)

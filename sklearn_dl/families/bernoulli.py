@@ -10,7 +10,18 @@ from ._base import Family
 
 class Bernoulli(Family):
     """Bernoulli distribution, ``p = sigmoid(raw)``: the network's single output is the
-    logit of the positive class (encoded as 1), i.e. NN logistic regression."""
+    logit of the positive class (encoded as 1), i.e. NN logistic regression.
+
+    :class:`~sklearn_dl.NNClassifier` and :class:`~sklearn_dl.CNNClassifier` use it for
+    two classes.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_dl.families import Bernoulli
+    >>> Bernoulli().params(torch.tensor([[0.0], [2.0]]))["p"]
+    tensor([0.5000, 0.8808])
+    """
 
     name = "bernoulli"
     task = "classification"
@@ -53,6 +64,24 @@ class Bernoulli(Family):
         return -2.0 * self.logpdf(params, y)
 
     def mean(self, params):
-        """Class probabilities, shape ``(n, 2)``."""
+        """Class probabilities, shape ``(n, 2)``.
+
+        Parameters
+        ----------
+        params : dict of str to ndarray
+            ``{"p": probability of class 1}``, shape ``(n,)``.
+
+        Returns
+        -------
+        proba : ndarray of shape (n, 2)
+            Probabilities of class 0 and class 1.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dl.families import Bernoulli
+        >>> Bernoulli().mean({"p": np.array([0.25])})
+        array([[0.75, 0.25]])
+        """
         p = params["p"]
         return np.column_stack([1.0 - p, p])

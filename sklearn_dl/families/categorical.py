@@ -9,7 +9,18 @@ from ._base import Family
 
 
 class Categorical(Family):
-    """Categorical distribution over ``K`` classes, ``p = softmax(raw)``."""
+    """Categorical distribution over ``K`` classes, ``p = softmax(raw)``.
+
+    The classifiers use it for three classes or more; training by its NLL is training
+    by cross-entropy.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_dl.families import Categorical
+    >>> Categorical().params(torch.zeros(1, 4))["p"]
+    tensor([[0.2500, 0.2500, 0.2500, 0.2500]])
+    """
 
     name = "categorical"
     task = "classification"
@@ -46,7 +57,26 @@ class Categorical(Family):
         return np.log(freq)
 
     def logpdf(self, params, y):
-        """Log-probability of the encoded labels ``y`` (ints ``0..K-1``)."""
+        """Log-probability of the encoded labels ``y`` (ints ``0..K-1``).
+
+        Parameters
+        ----------
+        params : dict of str to ndarray
+            ``{"p": class probabilities}``, shape ``(n, K)``.
+        y : array-like of int, shape (n,)
+            Encoded labels.
+
+        Returns
+        -------
+        logpdf : ndarray of shape (n,)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dl.families import Categorical
+        >>> Categorical().logpdf({"p": np.array([[0.5, 0.5], [0.1, 0.9]])}, [0, 1]).round(3)
+        array([-0.693, -0.105])
+        """
         p = params["p"]
         y = np.asarray(y, dtype=np.int64)
         with np.errstate(divide="ignore"):
@@ -60,5 +90,23 @@ class Categorical(Family):
         return stats.multinomial(n=1, p=params["p"])
 
     def mean(self, params):
-        """Class probabilities, shape ``(n, K)``."""
+        """Class probabilities, shape ``(n, K)``.
+
+        Parameters
+        ----------
+        params : dict of str to ndarray
+            ``{"p": class probabilities}``, shape ``(n, K)``.
+
+        Returns
+        -------
+        proba : ndarray of shape (n, K)
+            ``params["p"]`` itself.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dl.families import Categorical
+        >>> Categorical().mean({"p": np.array([[0.2, 0.3, 0.5]])})
+        array([[0.2, 0.3, 0.5]])
+        """
         return params["p"]

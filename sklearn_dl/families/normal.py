@@ -15,7 +15,29 @@ LOG_SD_MIN, LOG_SD_MAX = -20.0, 20.0
 
 class ConstantLogSD(nn.Module):
     """Head for the homoscedastic Normal: a Linear for the mean plus one learned log-sd
-    per target, broadcast over the batch, so raw outputs keep the layout (mean, log_sd)."""
+    per target, broadcast over the batch, so raw outputs keep the layout (mean, log_sd).
+
+    Parameters
+    ----------
+    n_features : int
+        Width of the body's output.
+    n_targets : int
+        Number of targets.
+
+    Attributes
+    ----------
+    linear : torch.nn.Linear
+        Features -> means.
+    log_sd : torch.nn.Parameter of shape (n_targets,)
+        The learned log standard deviations.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_dl.families.normal import ConstantLogSD
+    >>> ConstantLogSD(3, 1)(torch.zeros(2, 3)).shape  # (mean, log_sd) per row
+    torch.Size([2, 2])
+    """
 
     def __init__(self, n_features, n_targets):
         super().__init__()
@@ -27,7 +49,30 @@ class ConstantLogSD(nn.Module):
         return torch.cat([mean, self.log_sd.expand_as(mean)], dim=1)
 
     def init_from_raw(self, raw):
-        """Set the mean bias and the log-sd from a raw output vector (mean, log_sd)."""
+        """Set the mean bias and the log-sd from a raw output vector (mean, log_sd).
+
+        :meth:`Family.init_head <sklearn_dl.families.Family.init_head>` calls it with the
+        marginal model's raw outputs; call it under ``torch.no_grad()``.
+
+        Parameters
+        ----------
+        raw : array-like of shape (2 * n_targets,)
+            Means, then log standard deviations.
+
+        Returns
+        -------
+        None
+
+        Examples
+        --------
+        >>> import torch
+        >>> from sklearn_dl.families.normal import ConstantLogSD
+        >>> head = ConstantLogSD(3, 1)
+        >>> with torch.no_grad():
+        ...     head.init_from_raw([2.0, -1.0])
+        >>> head.log_sd.item()
+        -1.0
+        """
         k = self.log_sd.numel()
         raw = torch.as_tensor(raw, dtype=self.log_sd.dtype)
         self.linear.bias.copy_(raw[:k])
@@ -49,6 +94,17 @@ class Normal(Family):
     -----
     Raw outputs are ``(mean_1..k, log_sd_1..k)``; the NLL is
     ``log_sd + (y - mean)^2 / (2 sd^2) + log(2 pi) / 2`` summed over targets.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_dl.families import Normal
+    >>> Normal().n_outputs(1), Normal(heteroscedastic=False).n_outputs(1)
+    (2, 2)
+    >>> Normal(heteroscedastic=False).make_head(3, 1)  # one free log-sd
+    ConstantLogSD(
+      (linear): Linear(in_features=3, out_features=1, bias=True)
+    )
     """
 
     name = "normal"

@@ -19,6 +19,14 @@ class Poisson(Family):
     scorer) stays finite and differs from the Poisson deviance by a constant.  The
     predictive distribution's ``cdf``/``ppf``/``rvs`` are those of the integer-valued
     Poisson distribution.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_dl.families import Poisson
+    >>> Poisson().params(torch.tensor([[0.0], [1.0]]))["mean"]  # exp(raw)
+    tensor([[1.0000],
+            [2.7183]])
     """
 
     name = "poisson"

@@ -130,6 +130,19 @@ class FormulaModel(MetaEstimatorMixin, BaseEstimator):
         Returns
         -------
         self : FormulaModel
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> rng = np.random.RandomState(0)
+        >>> df = pd.DataFrame({"x": rng.normal(size=100), "g": rng.choice(["a", "b"], 100)})
+        >>> df["count"] = rng.poisson(np.exp(0.5 + 0.8 * df["x"]))
+        >>> from sklearn_dl import FormulaModel, PoissonNLLRegressor
+        >>> model = FormulaModel("count ~ x + C(g)", PoissonNLLRegressor(
+        ...     hidden_layer_sizes=(), lr=0.05, max_epochs=20, random_state=0)).fit(df)
+        >>> model.response_, model.design_columns_.tolist()
+        (['count'], ['x', 'C(g)[T.b]'])
         """
         _check_options(self._name, self.formula, self.na_action, self.unseen, self.context)
         if not hasattr(self.estimator, "fit"):
@@ -213,8 +226,22 @@ class FormulaModel(MetaEstimatorMixin, BaseEstimator):
 
         Returns
         -------
-        design : DataFrame of shape (n_samples, len(design_columns_))
-            What the estimator sees (without the intercept column).
+        design : DataFrame of shape (n_samples, n_design_columns)
+            What the estimator sees (without the intercept column); its columns are
+            ``design_columns_``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> rng = np.random.RandomState(0)
+        >>> df = pd.DataFrame({"x": rng.normal(size=100), "g": rng.choice(["a", "b"], 100)})
+        >>> df["count"] = rng.poisson(np.exp(0.5 + 0.8 * df["x"]))
+        >>> from sklearn_dl import FormulaModel, PoissonNLLRegressor
+        >>> model = FormulaModel("count ~ x + C(g)", PoissonNLLRegressor(
+        ...     hidden_layer_sizes=(), lr=0.05, max_epochs=20, random_state=0)).fit(df)
+        >>> model.model_matrix(df.head(2)).columns.tolist()
+        ['x', 'C(g)[T.b]']
         """
         return self._design(X)
 
@@ -254,6 +281,19 @@ class FormulaModel(MetaEstimatorMixin, BaseEstimator):
         Returns
         -------
         y_pred : ndarray
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> rng = np.random.RandomState(0)
+        >>> df = pd.DataFrame({"x": rng.normal(size=100), "g": rng.choice(["a", "b"], 100)})
+        >>> df["count"] = rng.poisson(np.exp(0.5 + 0.8 * df["x"]))
+        >>> from sklearn_dl import FormulaModel, PoissonNLLRegressor
+        >>> model = FormulaModel("count ~ x + C(g)", PoissonNLLRegressor(
+        ...     hidden_layer_sizes=(), lr=0.05, max_epochs=20, random_state=0)).fit(df)
+        >>> model.predict(pd.DataFrame({"x": [0.0, 1.0], "g": ["a", "b"]})).shape
+        (2,)
         """
         design = self._design(X)  # checks fittedness first
         return self.estimator_.predict(design, **predict_params)
@@ -269,6 +309,19 @@ class FormulaModel(MetaEstimatorMixin, BaseEstimator):
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> rng = np.random.RandomState(0)
+        >>> df = pd.DataFrame({"x": rng.normal(size=100), "g": rng.choice(["a", "b"], 100)})
+        >>> df["count"] = rng.poisson(np.exp(0.5 + 0.8 * df["x"]))
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from sklearn_dl import FormulaModel
+        >>> model = FormulaModel("I(count > 1) ~ x", LogisticRegression()).fit(df)
+        >>> model.predict_proba(df.head(2)).shape
+        (2, 2)
         """
         design = self._design(X)  # checks fittedness first
         return self.estimator_.predict_proba(design)
@@ -284,6 +337,19 @@ class FormulaModel(MetaEstimatorMixin, BaseEstimator):
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> rng = np.random.RandomState(0)
+        >>> df = pd.DataFrame({"x": rng.normal(size=100), "g": rng.choice(["a", "b"], 100)})
+        >>> df["count"] = rng.poisson(np.exp(0.5 + 0.8 * df["x"]))
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from sklearn_dl import FormulaModel
+        >>> model = FormulaModel("I(count > 1) ~ x", LogisticRegression()).fit(df)
+        >>> model.predict_log_proba(df.head(2)).shape
+        (2, 2)
         """
         design = self._design(X)  # checks fittedness first
         return self.estimator_.predict_log_proba(design)
@@ -299,13 +365,26 @@ class FormulaModel(MetaEstimatorMixin, BaseEstimator):
         Returns
         -------
         scores : ndarray
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> rng = np.random.RandomState(0)
+        >>> df = pd.DataFrame({"x": rng.normal(size=100), "g": rng.choice(["a", "b"], 100)})
+        >>> df["count"] = rng.poisson(np.exp(0.5 + 0.8 * df["x"]))
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from sklearn_dl import FormulaModel
+        >>> model = FormulaModel("I(count > 1) ~ x", LogisticRegression()).fit(df)
+        >>> model.decision_function(df.head(2)).shape
+        (2,)
         """
         design = self._design(X)  # checks fittedness first
         return self.estimator_.decision_function(design)
 
     @available_if(_estimator_has("predict_dist"))
     def predict_dist(self, X):
-        """The estimator's predictive distribution (a frozen scipy object) for ``X``.
+        """The estimator's predictive distribution for ``X``.
 
         Parameters
         ----------
@@ -313,7 +392,21 @@ class FormulaModel(MetaEstimatorMixin, BaseEstimator):
 
         Returns
         -------
-        dist : scipy.stats frozen distribution, vectorised over samples
+        dist : sklearn_dl.distributions.PredictiveDistribution
+            Whatever the estimator's ``predict_dist`` returns, vectorised over samples.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> rng = np.random.RandomState(0)
+        >>> df = pd.DataFrame({"x": rng.normal(size=100), "g": rng.choice(["a", "b"], 100)})
+        >>> df["count"] = rng.poisson(np.exp(0.5 + 0.8 * df["x"]))
+        >>> from sklearn_dl import FormulaModel, PoissonNLLRegressor
+        >>> model = FormulaModel("count ~ x + C(g)", PoissonNLLRegressor(
+        ...     hidden_layer_sizes=(), lr=0.05, max_epochs=20, random_state=0)).fit(df)
+        >>> model.predict_dist(df.head(2))
+        ParametricDistribution(family=Poisson, batch_shape=(2,))
         """
         design = self._design(X)  # checks fittedness first
         return self.estimator_.predict_dist(design)
@@ -331,6 +424,19 @@ class FormulaModel(MetaEstimatorMixin, BaseEstimator):
         Returns
         -------
         interval : ndarray of shape (n_samples, 2)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> rng = np.random.RandomState(0)
+        >>> df = pd.DataFrame({"x": rng.normal(size=100), "g": rng.choice(["a", "b"], 100)})
+        >>> df["count"] = rng.poisson(np.exp(0.5 + 0.8 * df["x"]))
+        >>> from sklearn_dl import FormulaModel, PoissonNLLRegressor
+        >>> model = FormulaModel("count ~ x + C(g)", PoissonNLLRegressor(
+        ...     hidden_layer_sizes=(), lr=0.05, max_epochs=20, random_state=0)).fit(df)
+        >>> model.predict_interval(df.head(2), alpha=0.1).shape
+        (2, 2)
         """
         design = self._design(X)  # checks fittedness first
         return self.estimator_.predict_interval(design, **kwargs)
@@ -351,6 +457,19 @@ class FormulaModel(MetaEstimatorMixin, BaseEstimator):
         -------
         score : float
             E.g. R^2 for regressors, accuracy for classifiers.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> rng = np.random.RandomState(0)
+        >>> df = pd.DataFrame({"x": rng.normal(size=100), "g": rng.choice(["a", "b"], 100)})
+        >>> df["count"] = rng.poisson(np.exp(0.5 + 0.8 * df["x"]))
+        >>> from sklearn_dl import FormulaModel, PoissonNLLRegressor
+        >>> model = FormulaModel("count ~ x + C(g)", PoissonNLLRegressor(
+        ...     hidden_layer_sizes=(), lr=0.05, max_epochs=20, random_state=0)).fit(df)
+        >>> bool(model.score(df) > 0)  # R^2 of the counts, y taken from the formula
+        True
         """
         y = self._target(X, y)
         kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
@@ -386,6 +505,24 @@ class FormulaModel(MetaEstimatorMixin, BaseEstimator):
         -------
         summary : object
             Whatever the estimator's ``summary`` returns.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> rng = np.random.RandomState(0)
+        >>> df = pd.DataFrame({"x": rng.normal(size=100), "g": rng.choice(["a", "b"], 100)})
+        >>> df["count"] = rng.poisson(np.exp(0.5 + 0.8 * df["x"]))
+        >>> from sklearn_dl import FormulaModel, PoissonNLLRegressor
+        >>> model = FormulaModel("count ~ x + C(g)", PoissonNLLRegressor(
+        ...     hidden_layer_sizes=(), lr=0.05, max_epochs=20, random_state=0)).fit(df)
+        >>> print(model.summary())  # doctest: +ELLIPSIS
+        PoissonNLLRegressor summary
+        ...
+                       log(mean)
+          (Intercept)  ...
+          x            ...
+          C(g)[T.b]    ...
         """
         return self._statistic("summary", X, y, kwargs)
 
@@ -404,6 +541,19 @@ class FormulaModel(MetaEstimatorMixin, BaseEstimator):
         Returns
         -------
         log_likelihood : float
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> rng = np.random.RandomState(0)
+        >>> df = pd.DataFrame({"x": rng.normal(size=100), "g": rng.choice(["a", "b"], 100)})
+        >>> df["count"] = rng.poisson(np.exp(0.5 + 0.8 * df["x"]))
+        >>> from sklearn_dl import FormulaModel, PoissonNLLRegressor
+        >>> model = FormulaModel("count ~ x + C(g)", PoissonNLLRegressor(
+        ...     hidden_layer_sizes=(), lr=0.05, max_epochs=20, random_state=0)).fit(df)
+        >>> bool(np.isclose(model.log_likelihood(), model.log_likelihood(df)))
+        True
         """
         return self._statistic("log_likelihood", X, y, kwargs)
 
@@ -422,6 +572,19 @@ class FormulaModel(MetaEstimatorMixin, BaseEstimator):
         Returns
         -------
         aic : float
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> rng = np.random.RandomState(0)
+        >>> df = pd.DataFrame({"x": rng.normal(size=100), "g": rng.choice(["a", "b"], 100)})
+        >>> df["count"] = rng.poisson(np.exp(0.5 + 0.8 * df["x"]))
+        >>> from sklearn_dl import FormulaModel, PoissonNLLRegressor
+        >>> model = FormulaModel("count ~ x + C(g)", PoissonNLLRegressor(
+        ...     hidden_layer_sizes=(), lr=0.05, max_epochs=20, random_state=0)).fit(df)
+        >>> bool(np.isclose(model.aic(), 2 * 3 - 2 * model.log_likelihood()))  # 3 weights
+        True
         """
         return self._statistic("aic", X, y, kwargs)
 
@@ -440,6 +603,19 @@ class FormulaModel(MetaEstimatorMixin, BaseEstimator):
         Returns
         -------
         bic : float
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> rng = np.random.RandomState(0)
+        >>> df = pd.DataFrame({"x": rng.normal(size=100), "g": rng.choice(["a", "b"], 100)})
+        >>> df["count"] = rng.poisson(np.exp(0.5 + 0.8 * df["x"]))
+        >>> from sklearn_dl import FormulaModel, PoissonNLLRegressor
+        >>> model = FormulaModel("count ~ x + C(g)", PoissonNLLRegressor(
+        ...     hidden_layer_sizes=(), lr=0.05, max_epochs=20, random_state=0)).fit(df)
+        >>> bool(np.isclose(model.bic(), 3 * np.log(100) - 2 * model.log_likelihood()))
+        True
         """
         return self._statistic("bic", X, y, kwargs)
 

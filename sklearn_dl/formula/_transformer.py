@@ -286,6 +286,17 @@ class FormulaTransformer(TransformerMixin, BaseEstimator):
         Returns
         -------
         self : FormulaTransformer
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> rng = np.random.RandomState(0)
+        >>> df = pd.DataFrame({"x": rng.normal(size=100), "g": rng.choice(["a", "b"], 100)})
+        >>> df["count"] = rng.poisson(np.exp(0.5 + 0.8 * df["x"]))
+        >>> from sklearn_dl import FormulaTransformer
+        >>> FormulaTransformer("~ x + C(g)").fit(df).n_features_in_
+        3
         """
         self.fit_transform(X)
         return self
@@ -303,6 +314,17 @@ class FormulaTransformer(TransformerMixin, BaseEstimator):
         -------
         design : ndarray of shape (n_samples, n_columns)
             Same as ``fit(X).transform(X)``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> rng = np.random.RandomState(0)
+        >>> df = pd.DataFrame({"x": rng.normal(size=100), "g": rng.choice(["a", "b"], 100)})
+        >>> df["count"] = rng.poisson(np.exp(0.5 + 0.8 * df["x"]))
+        >>> from sklearn_dl import FormulaTransformer
+        >>> FormulaTransformer("~ x + C(g)").fit_transform(df).shape  # no intercept column by default
+        (100, 2)
         """
         self._check_params()
         data = self._as_frame(X, reset=True)
@@ -330,6 +352,18 @@ class FormulaTransformer(TransformerMixin, BaseEstimator):
         -------
         design : ndarray of shape (n_samples, n_columns)
             Columns named by :meth:`get_feature_names_out`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> rng = np.random.RandomState(0)
+        >>> df = pd.DataFrame({"x": rng.normal(size=100), "g": rng.choice(["a", "b"], 100)})
+        >>> df["count"] = rng.poisson(np.exp(0.5 + 0.8 * df["x"]))
+        >>> from sklearn_dl import FormulaTransformer
+        >>> step = FormulaTransformer("~ x + C(g)").fit(df)
+        >>> step.transform(pd.DataFrame({"x": [2.0], "g": ["b"]}))
+        array([[2., 1.]])
         """
         return self._transform_frame(X).to_numpy(dtype=np.float64)
 
@@ -362,6 +396,17 @@ class FormulaTransformer(TransformerMixin, BaseEstimator):
         Returns
         -------
         feature_names_out : ndarray of str objects
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> rng = np.random.RandomState(0)
+        >>> df = pd.DataFrame({"x": rng.normal(size=100), "g": rng.choice(["a", "b"], 100)})
+        >>> df["count"] = rng.poisson(np.exp(0.5 + 0.8 * df["x"]))
+        >>> from sklearn_dl import FormulaTransformer
+        >>> FormulaTransformer("~ x * C(g)").fit(df).get_feature_names_out().tolist()
+        ['x', 'C(g)[T.b]', 'x:C(g)[T.b]']
         """
         check_is_fitted(self, "model_spec_")
         _check_feature_names_in(self, input_features, generate_names=False)

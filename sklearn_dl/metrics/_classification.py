@@ -248,8 +248,17 @@ def expected_calibration_error(y_true, y_prob, *, n_bins=10, strategy="uniform",
     over the bins of :func:`calibration_table`.
 
     About 0 for calibrated probabilities (up to binning noise of order
-    ``sqrt(n_bins / n)``); larger is worse.  Parameters are those of
-    :func:`calibration_table`.
+    ``sqrt(n_bins / n)``); larger is worse.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+    y_prob : array-like of shape (n_samples, n_classes) or (n_samples,), or distribution
+    n_bins : int, default=10
+    strategy : {"uniform", "quantile"}, default="uniform"
+    kind : {"top_label", "positive"}, default="top_label"
+    labels : array-like of shape (n_classes,), default=None
+        As in :func:`calibration_table`.
 
     Returns
     -------
@@ -273,6 +282,16 @@ def maximum_calibration_error(y_true, y_prob, *, n_bins=10, strategy="uniform",
     """Maximum calibration error: the largest ``|observed - predicted|`` over non-empty
     bins of :func:`calibration_table` (sensitive to small bins; read it with the
     counts).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+    y_prob : array-like of shape (n_samples, n_classes) or (n_samples,), or distribution
+    n_bins : int, default=10
+    strategy : {"uniform", "quantile"}, default="uniform"
+    kind : {"top_label", "positive"}, default="top_label"
+    labels : array-like of shape (n_classes,), default=None
+        As in :func:`calibration_table`.
 
     Returns
     -------

@@ -31,6 +31,12 @@ class Stage:
         Module path whose output is the stage's output (a ``torch.fx`` graph node).
     head : bool
         Part of the ImageNet classifier: only meaningful with classifier weights.
+
+    Examples
+    --------
+    >>> from sklearn_dl.bodies.backbones import Stage
+    >>> Stage("layer4", ("layer4",), "layer4")
+    Stage(name='layer4', params=('layer4',), output='layer4', head=False)
     """
 
     name: str
@@ -78,6 +84,15 @@ class BackboneSpec:
         Applied to every state dict before loading (e.g. a bare ``vgg.features`` dict).
     description, reference : str
         What it is; paper or documentation link.
+
+    Examples
+    --------
+    :func:`register_backbone` builds the spec; :func:`get_backbone` reads it:
+
+    >>> from sklearn_dl.bodies.backbones import get_backbone
+    >>> spec = get_backbone("resnet18")
+    >>> spec.default_layer, spec.head_prefixes, spec.stage_names
+    ('layer4', ('fc.',), ['stem', 'layer1', 'layer2', 'layer3', 'layer4'])
     """
 
     name: str
@@ -104,7 +119,23 @@ class BackboneSpec:
                              f"is not one of its stages {names}.")
 
     def stage(self, name):
-        """The :class:`Stage` called ``name`` (None if there is none)."""
+        """The :class:`Stage` called ``name`` (None if there is none).
+
+        Parameters
+        ----------
+        name : str
+            A stage alias, e.g. ``"layer4"``.
+
+        Returns
+        -------
+        Stage or None
+
+        Examples
+        --------
+        >>> from sklearn_dl.bodies.backbones import get_backbone
+        >>> get_backbone("resnet18").stage("layer4").params
+        ('layer4',)
+        """
         return next((s for s in self.stages if s.name == name), None)
 
     @property
@@ -162,6 +193,15 @@ def register_backbone(name, **spec):
 def get_backbone(name):
     """The :class:`BackboneSpec` registered as ``name`` (case-insensitive).
 
+    Parameters
+    ----------
+    name : str
+        A registered backbone, see :func:`list_backbones`.
+
+    Returns
+    -------
+    BackboneSpec
+
     Raises
     ------
     ValueError
@@ -180,6 +220,10 @@ def get_backbone(name):
 
 def list_backbones():
     """Names of the registered backbones, in registration order.
+
+    Returns
+    -------
+    names : list of str
 
     Examples
     --------

@@ -19,6 +19,27 @@ def build_torchvision(tv_name, head=True, lazy_classifier=False, init_features=N
     With ``lazy_classifier`` and ``head=False`` the model is built on the meta device and only
     ``features`` is materialised (VGG's classifier holds 120 M parameters, ~0.5 GB and ~2 s to
     initialise, that a conv-base source never fills); ``classifier`` becomes ``Identity``.
+
+    Parameters
+    ----------
+    tv_name : str
+        torchvision's model name, e.g. ``"resnet18"``.
+    head : bool, default=True
+        Build the ImageNet classifier too.
+    lazy_classifier : bool, default=False
+        With ``head=False``, skip building the classifier (see above).
+    init_features : callable, default=None
+        Initialises the materialised ``features`` in place (the lazy path only).
+
+    Returns
+    -------
+    model : torch.nn.Module
+
+    Examples
+    --------
+    >>> from sklearn_dl.bodies.backbones import build_torchvision
+    >>> build_torchvision("resnet18").fc
+    Linear(in_features=512, out_features=1000, bias=True)
     """
     if head or not lazy_classifier:
         return torchvision.models.get_model(tv_name, weights=None)
@@ -91,5 +112,24 @@ def _resolve_torchvision(tv_name, spec, weights):
 
 def torchvision_weights(tv_name):
     """A ``resolve_named`` for :func:`register_backbone`: torchvision's weights enum of
-    model ``tv_name`` (``"DEFAULT"``/``"imagenet"``, member names, enum members)."""
+    model ``tv_name`` (``"DEFAULT"``/``"imagenet"``, member names, enum members).
+
+    Parameters
+    ----------
+    tv_name : str
+        torchvision's model name, e.g. ``"resnet34"``.
+
+    Returns
+    -------
+    resolve_named : callable ``(spec, weights) -> WeightSource``
+        Resolving downloads nothing: the source fetches its file (through torch hub's
+        cache) only when the backbone is loaded.
+
+    Examples
+    --------
+    >>> from sklearn_dl.bodies.backbones import get_backbone, torchvision_weights
+    >>> source = torchvision_weights("resnet18")(get_backbone("resnet18"), "DEFAULT")
+    >>> source.name, source.preprocessing.input_size
+    ('torchvision:ResNet18_Weights.IMAGENET1K_V1', 224)
+    """
     return functools.partial(_resolve_torchvision, tv_name)

@@ -39,6 +39,12 @@ class EfficientNetLiteTrunk(nn.Module):
     Parameters
     ----------
     net : efficientnet_lite_pytorch.EfficientNet
+
+    Examples
+    --------
+    >>> from sklearn_dl.bodies.backbones.efficientnet_lite import efficientnet_lite0
+    >>> type(efficientnet_lite0(input_size=64)).__name__
+    'EfficientNetLiteTrunk'
     """
 
     def __init__(self, net):
@@ -105,7 +111,29 @@ _STAGES = [Stage("stem", ("_conv_stem", "_bn0"), "stem_act")] + [
                    reference="https://github.com/tensorflow/tpu/tree/master/models/official/"
                              "efficientnet/lite")
 def efficientnet_lite0(input_size=224, head=False):
-    """The convolutional trunk; ``input_size`` sets the static "same" padding."""
+    """The convolutional trunk; ``input_size`` sets the static "same" padding.
+
+    Needs the optional package ``efficientnet-lite-pytorch`` (extra ``[pretrained]``).
+
+    Parameters
+    ----------
+    input_size : int, default=224
+        Side of the (square) input images; None means 224.
+    head : bool, default=False
+        Ignored: the trunk never includes the classifier.
+
+    Returns
+    -------
+    trunk : EfficientNetLiteTrunk
+        Maps ``(b, 3, s, s)`` images to ``(b, 1280, s / 32, s / 32)`` feature maps.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_dl.bodies.backbones.efficientnet_lite import efficientnet_lite0
+    >>> efficientnet_lite0(input_size=64)(torch.zeros(1, 3, 64, 64)).shape
+    torch.Size([1, 1280, 2, 2])
+    """
     EfficientNet = _import_lite_arch()
     # Preprocess always resizes to input_size, so the padding fits every input.
     net = EfficientNet.from_name("efficientnet-lite0", image_size=as_size(input_size or 224))

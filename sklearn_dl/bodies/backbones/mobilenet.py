@@ -25,5 +25,24 @@ _STAGES = [
                    description="MobileNetV3-Small: 2.5 M parameters",
                    reference="https://arxiv.org/abs/1905.02244")
 def mobilenet_v3_small(input_size=None, head=True):
-    """torchvision's MobileNetV3-Small."""
+    """torchvision's MobileNetV3-Small.
+
+    Parameters
+    ----------
+    input_size : int or None, default=None
+        Ignored: the architecture does not depend on the input size.
+    head : bool, default=True
+        Build the ImageNet classifier too.
+
+    Returns
+    -------
+    model : torch.nn.Module
+        Randomly initialised; the registry's weight sources fill it.
+
+    Examples
+    --------
+    >>> from sklearn_dl.bodies.backbones.mobilenet import mobilenet_v3_small
+    >>> len(mobilenet_v3_small().features)  # stem, 11 blocks, head convolution
+    13
+    """
     return build_torchvision("mobilenet_v3_small")

@@ -48,7 +48,27 @@ _COMMON = dict(default_layer="block5", head_prefixes=("classifier.",), lazy_clas
                    description="VGG16: 13 3x3 convolutions in 5 blocks, 138 M parameters",
                    **_COMMON)
 def vgg16(input_size=None, head=True):
-    """torchvision's VGG16 (``head=False``: the convolutional base only)."""
+    """torchvision's VGG16 (``head=False``: the convolutional base only).
+
+    Parameters
+    ----------
+    input_size : int or None, default=None
+        Ignored: the architecture does not depend on the input size.
+    head : bool, default=True
+        Build the ImageNet classifier too (120 M parameters).
+
+    Returns
+    -------
+    model : torch.nn.Module
+        Randomly initialised; the registry's weight sources fill it.
+
+    Examples
+    --------
+    >>> from sklearn_dl.bodies.backbones.vgg import vgg16
+    >>> base = vgg16(head=False)
+    >>> type(base.classifier).__name__, sum(p.numel() for p in base.parameters())
+    ('Identity', 14714688)
+    """
     return build_torchvision("vgg16", head, lazy_classifier=True, init_features=_init_features)
 
 
@@ -57,5 +77,25 @@ def vgg16(input_size=None, head=True):
                    description="VGG19: 16 3x3 convolutions in 5 blocks, 144 M parameters",
                    **_COMMON)
 def vgg19(input_size=None, head=True):
-    """torchvision's VGG19 (``head=False``: the convolutional base only)."""
+    """torchvision's VGG19 (``head=False``: the convolutional base only).
+
+    Parameters
+    ----------
+    input_size : int or None, default=None
+        Ignored: the architecture does not depend on the input size.
+    head : bool, default=True
+        Build the ImageNet classifier too (120 M parameters).
+
+    Returns
+    -------
+    model : torch.nn.Module
+        Randomly initialised; the registry's weight sources fill it.
+
+    Examples
+    --------
+    >>> from sklearn_dl.bodies.backbones import get_backbone
+    >>> from sklearn_dl.bodies.backbones.vgg import vgg19
+    >>> get_backbone("vgg19").build is vgg19
+    True
+    """
     return build_torchvision("vgg19", head, lazy_classifier=True, init_features=_init_features)
