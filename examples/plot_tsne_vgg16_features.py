@@ -51,7 +51,8 @@ CPU, so the features are the block-4 maps of 64-pixel images (the features of
 training sets of the full MNIST and CIFAR-10; the MNIST images here come from MNIST's
 test set when only that is in the data home (as in the project's development data),
 and the CIFAR-10 images from the training part of the CIFAR-10 slice
-(:func:`sklearn_dl.datasets.load_cifar10`, ``subset=True``).  The course judges the
+(:func:`sklearn_dl.datasets.load_cifar10`, ``subset=True``; drawn with seed 222, they
+are the training images of ``plot_cifar10_transfer_learning.py``).  The course judges the
 maps by eye and prints no figure; the neighbour agreement is ours.
 
 Data and weights: MNIST (:func:`sklearn_dl.datasets.load_mnist`) and
