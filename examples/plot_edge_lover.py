@@ -1,6 +1,6 @@
 """
-The edge lover: a CNN with one 5x5 kernel learns to see vertical bars
-=====================================================================
+The edge lover: one 5x5 kernel learns to tell vertical from horizontal bars
+===========================================================================
 
 The course's "edge lover" exercise: an art lover likes pictures with vertical bars
 and dislikes pictures with horizontal ones.  The course draws 50x50 black pictures
