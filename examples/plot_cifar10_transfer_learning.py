@@ -47,9 +47,10 @@ so the features are the block-4 maps of 64-pixel images, and both models using t
 stay below the course's (by 0.18 and 0.10).  These block-4 activations run from 0 to
 over 1,000, so the dense head standardises its inputs (``standardize=True``, learned on
 the training images; without it the same head did not learn at all: test accuracy
-0.10 after 20 epochs in a separate run).  The course draws its 100 images per class from CIFAR-10's
-50,000 training images and tests on the official test set's first 2,000; the slice
-here holds 1,000 of each class to draw from and 200 per class to test.
+0.10 after 20 epochs in a separate run).  The course draws its 100 images per class
+from CIFAR-10's 50,000 training images and tests on the official test set's first
+2,000; the slice here holds 1,000 of each class to draw from and 200 per class to
+test.
 
 Data and weights: ``cifar10_subset.npz`` in the data home
 (:func:`sklearn_dl.datasets.load_cifar10`) and ``vgg16_imagenet_features_caffe.pt`` in
