@@ -130,8 +130,8 @@ class CourseNormal(Family):
 # Models and their validation NLL
 # -------------------------------
 epochs, long = (10, 40) if QUICK else (100, 400)
-course_settings = dict(dropout=0.0, optimizer="adam", lr=1e-3, batch_size=32, standardize=False,
-                       random_state=0)
+course_settings = dict(dropout=0.0, optimizer="adam", lr=1e-3, batch_size=32,
+                       standardize=False, random_state=0)
 models = {
     f"custom family, 10 sigmoid units, {epochs} epochs": NNRegressor(
         family=CourseNormal(), hidden_layer_sizes=(10,), activation="sigmoid",

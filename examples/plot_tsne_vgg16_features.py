@@ -159,7 +159,7 @@ for name, (X, y, _, _) in sets.items():
 
 
 def neighbour_agreement(Z, y, k=10):
-    """Mean share of each point's ``k`` nearest neighbours (itself excluded) in its class."""
+    """Mean share of each point's ``k`` nearest neighbours (not itself) in its class."""
     neighbours = NearestNeighbors(n_neighbors=k + 1).fit(Z).kneighbors(Z)[1][:, 1:]
     return float(np.mean(y[neighbours] == y[:, None]))
 
