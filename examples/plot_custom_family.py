@@ -1,4 +1,6 @@
-"""A distribution family of your own: a Laplace head in thirty lines of user code.
+"""
+A distribution family of your own: a Laplace head in thirty lines of user code
+==============================================================================
 
 The course's exercise "define the NLL loss for a probabilistic model" has three steps:
 choose the network's outputs, link them to the distribution's parameters, and use the
@@ -11,20 +13,38 @@ distribution (found numerically, since the class does not say how), and its
 
 We fit it to a sine curve with heavy-tailed (Student t, 3 degrees of freedom) noise and
 compare it with the package's Normal head and its Student t head (learned degrees of
-freedom) on held-out data.  The run prints, per head, the test NLL, the coverage and
-mean width of the central 90% intervals and the mean absolute error of the predicted
-median, then the degrees of freedom the Student t head learned; the figure shows the
-Laplace and Normal fits with their 90% intervals.  In this run the two heavy-tailed
-heads (Laplace 1.11, Student t 1.08 with about 3.7 degrees of freedom) reach a clearly
-lower test NLL than the Normal head (1.29), with narrower intervals that still cover
-about 90% of the test points.  All three use the estimator's ``"auto"`` training plan
-(early stopping on 10% of the training rows).
+freedom) on held-out data: 1,000 training and 4,000 test points.  The run prints, per
+head, the test NLL, the coverage and mean width of the central 90% intervals and the
+mean absolute error of the predicted median, then the degrees of freedom the Student t
+head learned; the figure shows the Laplace and Normal fits with their 90% intervals.
+All three use the estimator's ``"auto"`` training plan (early stopping on 10% of the
+training rows).
 
-Run: ``.venv/bin/python examples/plot_custom_family.py``; the figure goes to
-``examples/output/custom_family.png``.
+What the full run printed (1 torch thread on 2 shared cores, 40-50 s)::
+
+    head                 test NLL 90% coverage  width    MAE
+    Laplace (user code)     1.152        0.953   3.42  0.578
+    Normal                  1.239        0.942   3.13  0.571
+    Student t               1.118        0.915   2.64  0.574
+    learned Student t degrees of freedom: 4.38
+
+The two heavy-tailed heads reach a lower test NLL than the Normal head, the Student t
+head (whose tails can match the noise's) the lowest; the three medians are about
+equally accurate (MAE 0.57-0.58).  Only the Student t head's 90% intervals are both
+the narrowest and close to 90%; the Laplace head's are the widest and cover more than
+asked (0.95), and so do the Normal head's (0.94).
+
+The course has no figures for this exercise (it writes the loss for a Normal
+distribution, see ``plot_custom_gaussian_nll.py``); the Laplace family and the data
+are ours.
+
+Run: ``python examples/plot_custom_family.py`` (no data files needed); the figure goes
+to ``examples/output/custom_family.png``.  ``SKLEARN_DL_EXAMPLE_QUICK=1`` runs a short
+version (300 training points, 20 epochs).
 """
 
 import os
+from pathlib import Path
 
 import matplotlib
 
@@ -39,7 +59,10 @@ from sklearn_dl import NNRegressor  # noqa: E402
 from sklearn_dl.families import Family  # noqa: E402
 from sklearn_dl.metrics import interval_coverage, mean_interval_width, mean_nll  # noqa: E402
 
-OUT = os.path.join(os.path.dirname(__file__), "output")
+QUICK = os.environ.get("SKLEARN_DL_EXAMPLE_QUICK") == "1"  # a short run, for the tests
+torch.set_num_threads(int(os.environ.get("SKLEARN_DL_EXAMPLE_THREADS", "1")))
+OUT = Path(__file__).resolve().parent / "output"
+OUT.mkdir(exist_ok=True)
 
 
 # %%
@@ -87,14 +110,16 @@ def make_data(n):
     return x, 2 * np.sin(1.5 * x[:, 0]) + noise
 
 
-X, y = make_data(1000)
-X_test, y_test = make_data(4000)
+X, y = make_data(300 if QUICK else 1000)
+X_test, y_test = make_data(1000 if QUICK else 4000)
 
 # %%
 # Three heads, one estimator
 # --------------------------
 # the "auto" training plan: early stopping on 10% of the training rows
 settings = dict(hidden_layer_sizes=(32, 32), lr=5e-3, random_state=0)
+if QUICK:
+    settings["max_epochs"] = 20  # a fixed short run (early stopping is then off)
 heads = {"Laplace (user code)": Laplace(), "Normal": "normal", "Student t": "student_t"}
 fits = {}
 print(f"{'head':20s} {'test NLL':>8s} {'90% coverage':>12s} {'width':>6s} {'MAE':>6s}")
@@ -126,6 +151,6 @@ for ax, label in zip(axes, ["Laplace (user code)", "Normal"]):
 axes[0].set_ylabel("y")
 axes[0].legend(loc="upper left")
 fig.tight_layout()
-os.makedirs(OUT, exist_ok=True)
-fig.savefig(os.path.join(OUT, "custom_family.png"), dpi=100)
-print("figure:", os.path.join(OUT, "custom_family.png"))
+fig.savefig(OUT / "custom_family.png", dpi=100)
+print("figure:", OUT / "custom_family.png")
+plt.show()

@@ -40,7 +40,7 @@ transfer model dominates, as it recomputes the frozen VGG16 features each epoch)
 The pretrained models look more at the centre, where CIFAR's objects are, than the CNN
 trained from scratch on 1,000 images (whose maps are at chance, 0.21 vs 0.25 for a uniform
 map); the three models hardly agree on where to look. The VGG16 head, trained on 500
-images for 3 epochs only, is under-trained here (see plot_cifar10_pretrained.py for
+images for 3 epochs only, is under-trained here (see plot_cifar10_transfer_learning.py for
 VGG16 features done properly).
 """
 
