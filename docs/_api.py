@@ -38,10 +38,6 @@ class PublicObject:
     aliases: list = field(default_factory=list)
 
     @property
-    def module(self):
-        return self.name.rsplit(".", 1)[0]
-
-    @property
     def kind(self):
         if inspect.isclass(self.obj):
             return "class"

@@ -49,8 +49,8 @@ class DivergenceWarning(UserWarning):
     >>> with warnings.catch_warnings(record=True) as caught:
     ...     warnings.simplefilter("always")
     ...     reg = sklearn_dl.NNRegressor(lr=1e3, max_epochs=20, random_state=0).fit(X, y)
-    >>> [w.category.__name__ for w in caught], reg.n_iter_  # stopped early
-    (['DivergenceWarning'], 3)
+    >>> [w.category.__name__ for w in caught], reg.n_iter_ < 20  # stopped early
+    (['DivergenceWarning'], True)
     """
 
 

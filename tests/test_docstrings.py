@@ -12,6 +12,7 @@ method of a public class written in this package (``fit``, ``predict_dist``, ...
 
 and each docstring's Examples run as a doctest (ELLIPSIS, NORMALIZE_WHITESPACE), in a
 temporary working directory, except those listed in ``SKIP_EXAMPLES`` with the reason.
+The API pages (``docs/api/*.rst``) must list every public object, once.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def _doc_targets():
     once, named after the public class that defines it, else the first that has it.
     """
     targets = []
-    methods = {}  # id -> (name, func)
+    methods = {}  # id(func) -> (name, func, defined by that class)
     for item in OBJECTS:
         if item.kind == "data":
             continue
@@ -146,12 +147,14 @@ def test_broken_all_is_reported(monkeypatch):
         API.public_objects()
 
 
-@pytest.mark.parametrize("name, obj, kind", TARGETS, ids=[t[0] for t in TARGETS])
-def test_numpydoc_docstring(name, obj, kind):
+def _problems(name, obj, kind):
+    """What the docstring of ``obj`` lacks, as a list of sentences (empty: fine)."""
     doc = inspect.getdoc(obj)
-    assert doc, f"{name} has no docstring"
+    if not doc:
+        return ["no docstring"]
     parsed = _parse(doc)
-    assert parsed["Summary"], f"{name}: no summary line"
+    if not parsed["Summary"]:
+        return ["no summary line"]
     problems = []
     params, variadic = _signature_params(obj, kind)
     documented = _documented_params(parsed)
@@ -163,8 +166,7 @@ def test_numpydoc_docstring(name, obj, kind):
         # an override documented by the method it overrides (Normal.params by
         # Family.params), whose sections are checked there: its parameters must agree
         missing = [p for p in params if p not in documented]
-        assert not missing, f"{name}: parameters not in the inherited docstring: {missing}"
-        return
+        return [f"parameters not in the inherited docstring: {missing}"] if missing else []
     if params and not documented:
         problems.append("no Parameters section")
     elif params:
@@ -180,7 +182,37 @@ def test_numpydoc_docstring(name, obj, kind):
         problems.append("no Attributes section")
     if not parsed["Examples"]:
         problems.append("no Examples section")
+    return problems
+
+
+@pytest.mark.parametrize("name, obj, kind", TARGETS, ids=[t[0] for t in TARGETS])
+def test_numpydoc_docstring(name, obj, kind):
+    problems = _problems(name, obj, kind)
     assert not problems, f"{name}: " + "; ".join(problems)
+
+
+def test_the_checks_catch_incomplete_docstrings():
+    def undocumented(x, y=1):
+        return x
+
+    def partial(x, y=1):
+        """Summary.
+
+        Parameters
+        ----------
+        x : int
+        z : int
+
+        Returns
+        -------
+        int
+        """
+        return x
+
+    assert _problems("f", undocumented, "function") == ["no docstring"]
+    assert _problems("g", partial, "function") == [
+        "parameters not documented: ['y']",
+        "documented parameters not in the signature: ['z']", "no Examples section"]
 
 
 def _example_docs():
