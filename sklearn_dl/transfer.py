@@ -184,7 +184,12 @@ class_weight
             input_size=self.input_size, weights_format=self.weights_format, copy=True)
         dense, n_features = make_mlp(extractor.n_features, body_params, "relu",
                                      self.dropout)
-        parts = [("backbone", extractor), ("dense", dense)]
+        # ImageNet features are far from unit scale (VGG16's Caffe-layout block outputs run
+        # to ~1,000 with mean ~60): without a normalisation the new head does not learn
+        # from a frozen backbone.  BatchNorm learns the features' scale during the head
+        # phase (its running statistics are the head's, the backbone stays frozen).
+        parts = [("backbone", extractor),
+                 ("feature_norm", nn.BatchNorm1d(extractor.n_features)), ("dense", dense)]
         if self.dropout:
             parts.append(("dropout", nn.Dropout(self.dropout)))
         # named parts: ``body.backbone`` holds the stages (``layer="layer4"``) for
