@@ -28,7 +28,10 @@ def quick_demo(tmp_path_factory):
 def test_cli_parses_the_demo_command(monkeypatch):
     calls = []
     monkeypatch.setattr("sklearn_dl.demo.run_demo", lambda *a, **k: calls.append((a, k)))
-    status = main(["demo", "--quick", "--no-progress", "--out", "somewhere"])
+    import numpy as np
+
+    with np.printoptions():  # the command sets numpy's print precision for its tables
+        status = main(["demo", "--quick", "--no-progress", "--out", "somewhere"])
     assert status == 0 and calls == [(("somewhere",), {"quick": True, "progress": False})]
     with pytest.raises(SystemExit):
         main(["demo", "--no-such-option"])

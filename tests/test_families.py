@@ -327,7 +327,8 @@ def test_user_defined_family_fits_without_package_changes(rng):
     X = rng.uniform(-2, 2, size=(1200, 1))
     y = 2 * np.sin(1.5 * X[:, 0]) + 0.4 * rng.standard_t(2.5, size=1200)
     tr, te = slice(0, 600), slice(600, None)
-    settings = dict(hidden_layer_sizes=(16,), lr=0.02, max_epochs=40, batch_size=100,
+    settings = dict(hidden_layer_sizes=(16,), dropout=0.0, lr=0.02, max_epochs=40,
+                    batch_size=100,
                     random_state=0)
     user = NNRegressor(family=UserLaplace(), **settings).fit(X[tr], y[tr])
     normal = NNRegressor(family="normal", **settings).fit(X[tr], y[tr])
