@@ -640,16 +640,18 @@ def make_net(module, family, *, train_data, valid_data=None, optimizer="adam", l
         extra["callbacks__print_log"] = None
     if valid_data is None:
         extra["callbacks__valid_loss"] = None
+    if early_stopping and valid_data is None:
+        raise ValueError("early_stopping needs validation data.")
+    # one stopping rule: on the validation loss (early stopping) or, without validation,
+    # on the training loss (convergence); the monitor keeps and restores the best weights
+    stop = None
     if early_stopping:
-        if valid_data is None:
-            raise ValueError("early_stopping needs validation data.")
-        # the monitor keeps and restores the best weights: no second copy here
-        cbs.append(("early_stopping", EarlyStopping(
-            monitor="valid_loss", patience=patience, threshold=LOSS_TOLERANCE,
-            threshold_mode="abs", lower_is_better=True, load_best=False)))
+        stop = ("early_stopping", "valid_loss")
     elif converge:
-        cbs.append(("convergence", EarlyStopping(
-            monitor="train_loss", patience=patience, threshold=LOSS_TOLERANCE,
+        stop = ("convergence", "train_loss")
+    if stop is not None:
+        cbs.append((stop[0], EarlyStopping(
+            monitor=stop[1], patience=patience, threshold=LOSS_TOLERANCE,
             threshold_mode="abs", lower_is_better=True, load_best=False)))
     if verbose == 1:
         cbs.append(("progress", EpochProgress(desc=progress_desc)))

@@ -138,14 +138,13 @@ def _constant_params(est):
     """Distribution parameters that do not depend on the inputs (a negative binomial's
     constant dispersion, a homoscedastic Normal's sd), on their natural scale: a
     coefficient table cannot show them.  Found by predicting two different rows."""
-    n = getattr(est, "n_features_in_", None)
-    if not n or est.family_.task == "classification":
-        return []
+    if est._input_kind() != "tabular" or est.family_.task == "classification":
+        return []  # images have no two neutral inputs to probe with
+    n = est.n_features_in_
     probe = np.array([np.zeros(n), np.ones(n)], dtype=np.float64)
-    try:
-        params = est.predict_dist(probe).params
-    except Exception:  # noqa: BLE001 -- an image body or a custom input: nothing to show
-        return []
+    if hasattr(est, "feature_names_in_"):  # fitted on a DataFrame: probe with one
+        probe = pd.DataFrame(probe, columns=est.feature_names_in_)
+    params = est.predict_dist(probe).params
     out = []
     for name, value in params.items():
         value = np.asarray(value, dtype=float)
