@@ -12,8 +12,8 @@ written as a spec string ``key=value,...`` (see ``RULE_DEFAULTS`` and
 :func:`resolve`), e.g. ``steps=8000,bs=32:256:/32,es=0,vf=0.1,pat=0.1,refit=1``.
 Named candidates are in ``CANDIDATES``; ``--candidates`` takes names or raw specs.
 
-Data (``$SKLEARN_DL_SHARED/data``, default ``../shared`` relative to the repository
-root):
+Data: the data home of ``sklearn_dl.datasets`` (``$SKLEARN_DL_DATA``; on the development
+machines ``SKLEARN_DL_DATA=../shared/data``), as for the other benchmarks:
 
 * ``uci:<name>`` -- standard UCI splits (bostonHousing, concrete, wine-quality-red,
   kin8nm, naval-propulsion-plant), GaussianNLLRegressor; test NLL in original units
@@ -30,7 +30,8 @@ root):
 
 Usage (from the repository root)::
 
-    .venv/bin/python benchmarks/explore_defaults.py --data uci:bostonHousing fish_glm \
+    SKLEARN_DL_DATA=../shared/data .venv/bin/python benchmarks/explore_defaults.py \
+        --data uci:bostonHousing fish_glm \
         --candidates today bench S8k --splits 5 --out explore_defaults_a.json
     .venv/bin/python benchmarks/explore_defaults.py --report   # markdown from all JSON
 """
@@ -52,10 +53,8 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(BENCH_DIR))
-from _common import RESULTS_DIR, machine_info, md_table  # noqa: E402
+from _common import DATA, RESULTS_DIR, machine_info, md_table  # noqa: E402
 
-SHARED = Path(os.environ.get("SKLEARN_DL_SHARED", REPO / ".." / "shared"))
-DATA = SHARED / "data"
 UCI = ["bostonHousing", "concrete", "wine-quality-red", "kin8nm", "naval-propulsion-plant"]
 
 # Deep-ensembles paper (Lakshminarayanan et al. 2017, Table 1, M=5 ensemble) test NLL:
@@ -553,7 +552,7 @@ def main(argv=None):
         print(report(load_all(paths), candidates=None))
         return
     if not DATA.exists():
-        print(f"SKIP: data folder {DATA} not found (set SKLEARN_DL_SHARED).")
+        print(f"SKIP: data folder {DATA} not found (set SKLEARN_DL_DATA).")
         return
     from threadpoolctl import threadpool_limits
 
