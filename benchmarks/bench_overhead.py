@@ -166,7 +166,7 @@ def fit_sklearn_dl_unchecked(*args):
     """sklearn_dl with the training monitor's checks (non-finite batch loss, exploding
     epoch loss, non-finite weights, best-weight copies) and the start/end loss checks
     switched off: the difference to ``sklearn_dl`` is what the checks cost."""
-    from sklearn_dl import _base, _skorch
+    from sklearn_dl import DivergenceWarning, _base, _skorch
 
     saved = (_skorch.TrainingMonitor.on_batch_end, _skorch.TrainingMonitor.on_epoch_end,
              _base._BaseNN._check_rows)
@@ -174,7 +174,9 @@ def fit_sklearn_dl_unchecked(*args):
     _skorch.TrainingMonitor.on_epoch_end = lambda self, net, **kw: None
     _base._BaseNN._check_rows = 0
     try:
-        return fit_sklearn_dl(*args)
+        with warnings.catch_warnings():  # without the start loss, "never improved" is moot
+            warnings.simplefilter("ignore", DivergenceWarning)
+            return fit_sklearn_dl(*args)
     finally:
         (_skorch.TrainingMonitor.on_batch_end, _skorch.TrainingMonitor.on_epoch_end,
          _base._BaseNN._check_rows) = saved
