@@ -15,10 +15,14 @@ and implements
   (:meth:`Family.log_prob`, :meth:`Family.nll`);
 * the marginal (null) model: the best constant prediction of the target
   (:meth:`Family.marginal_raw`), used to initialise the head, to detect a fit that never
-  improved on it, and as the reference of summaries;
+  improved on it, and as the reference of summaries (generic fit in ``_marginal.py``);
 * the numpy side of the predictive distribution (:meth:`to_scipy`, :meth:`logpdf`,
   :meth:`mean`, ...), which :class:`sklearn_dl.distributions.PredictiveDistribution`
-  wraps.
+  wraps (defaults in ``_numpy_distribution.py``).
+
+``Family`` (here) holds the contract: the attributes, sizes, target checks, head and the
+torch likelihood; the two groups of defaults above are mixins it inherits, so every
+method is still ``Family.<name>``.
 
 Families are stateless: constructor arguments are options, nothing is learned in them.
 Learnable parameters that do not depend on the input (the constant standard deviation of
@@ -34,13 +38,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._links import get_link
+from ._marginal import _MarginalModel
+from ._numpy_distribution import _NumpyDistribution
 from ._support import get_support
 
 LOG_2PI = math.log(2.0 * math.pi)
 
 
-class Family:
+class Family(_MarginalModel, _NumpyDistribution):
     """Base class of distribution families.
 
     Subclasses set :attr:`name`, :attr:`task`, :attr:`support`, :attr:`param_names` and
@@ -174,163 +179,6 @@ class Family:
         """
         return nn.Linear(n_features, self.n_outputs(n_targets))
 
-    def init_head(self, head, y, sample_weight, n_targets, raw=None):
-        """Start the head at the marginal model: its bias becomes :meth:`marginal_raw`.
-
-        The network then begins at the best constant prediction (the null model), so
-        the first epochs fit structure instead of the overall level, and the starting
-        loss is known (which divergence checks compare against).  A head that is not a
-        ``Linear`` may define ``init_from_raw(raw)``; otherwise it is left as is.
-
-        Parameters
-        ----------
-        head : torch.nn.Module
-            The head built by :meth:`make_head`; changed in place.
-        y : ndarray of shape (n_samples,) or (n_samples, n_targets)
-            Validated (for location-scale families, standardised) target.
-        sample_weight : ndarray of shape (n_samples,) or None
-        n_targets : int
-            Targets (regression) or classes (classification).
-        raw : ndarray of shape (n_outputs,), default=None
-            The already computed :meth:`marginal_raw`, if any.
-
-        Returns
-        -------
-        None
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from sklearn_dl.families import Poisson
-        >>> fam = Poisson()
-        >>> head = fam.make_head(4, 1)
-        >>> fam.init_head(head, np.array([1.0, 2.0, 3.0]), None, 1)
-        >>> round(head.bias.item(), 4)  # log of the mean count, 2
-        0.6931
-        """
-        if raw is None:
-            raw = self.marginal_raw(y, sample_weight, n_targets)
-        with torch.no_grad():
-            if hasattr(head, "init_from_raw"):
-                head.init_from_raw(raw)
-            elif isinstance(head, nn.Linear) and head.bias is not None:
-                head.bias.copy_(torch.as_tensor(raw, dtype=head.bias.dtype))
-
-    # -- the marginal (null) model -------------------------------------------------------
-    def marginal_raw(self, y, sample_weight=None, n_targets=None):
-        """Raw outputs of the best constant prediction of ``y`` (maximum likelihood).
-
-        Parameters
-        ----------
-        y : ndarray of shape (n_samples,) or (n_samples, n_targets)
-            Validated (and, for location-scale families, standardised) target.
-        sample_weight : ndarray of shape (n_samples,), default=None
-        n_targets : int, default=None
-            Targets (regression) or classes (classification); default from ``y``.
-
-        Returns
-        -------
-        raw : ndarray of shape (n_outputs,)
-            The default maximises the weighted log-likelihood of a constant raw output
-            numerically (L-BFGS), so it works for any family; families override it with
-            a closed form.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from sklearn_dl.families import Normal
-        >>> Normal().marginal_raw(np.array([1.0, 2.0, 3.0])).round(4)  # mean, log sd
-        array([ 2.    , -0.2027])
-        """
-        y = np.asarray(y)
-        n_targets = _n_targets(y) if n_targets is None else n_targets
-        return self._search_marginal(y, sample_weight, n_targets)
-
-    def _search_marginal(self, y, sample_weight, n_targets):
-        y_t = self.target_tensor(y)
-        if y_t.is_floating_point():
-            y_t = y_t.to(torch.float64)
-        w_t = None if sample_weight is None else torch.as_tensor(sample_weight,
-                                                                  dtype=torch.float64)
-        start = np.asarray(self.marginal_start(y, sample_weight, n_targets), dtype=np.float64)
-        raw = torch.tensor(start, dtype=torch.float64, requires_grad=True)
-        opt = torch.optim.LBFGS([raw], lr=1.0, max_iter=200, line_search_fn="strong_wolfe")
-
-        def closure():
-            opt.zero_grad()
-            loss = self.nll(raw.expand(len(y), -1), y_t, w_t)
-            loss.backward()
-            return loss
-
-        opt.step(closure)
-        raw = raw.detach().numpy().copy()
-        # a degenerate target (one row, a constant) can send the search to non-finite
-        # values; the starting point is then the better constant
-        return raw if np.all(np.isfinite(raw)) else start
-
-    def marginal_start(self, y, sample_weight=None, n_targets=None):
-        """Starting raw outputs of the numerical marginal fit (:meth:`marginal_raw`).
-
-        The default is zeros; families without a closed-form marginal return a
-        method-of-moments guess here, so the L-BFGS search starts near the optimum
-        whatever the units of ``y``.
-
-        Parameters
-        ----------
-        y : ndarray of shape (n_samples,) or (n_samples, n_targets)
-        sample_weight : ndarray of shape (n_samples,), default=None
-        n_targets : int, default=None
-
-        Returns
-        -------
-        raw : ndarray of shape (n_outputs,)
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from sklearn_dl.families import Normal
-        >>> Normal().marginal_start(np.array([1.0, 2.0, 3.0]))
-        array([0., 0.])
-        """
-        n_targets = _n_targets(np.asarray(y)) if n_targets is None else n_targets
-        return np.zeros(self.n_outputs(n_targets))
-
-    def null_nll(self, y, sample_weight=None, n_targets=None, raw=None):
-        """Mean (weighted) NLL of ``y`` under the marginal model: the loss to beat.
-
-        Parameters
-        ----------
-        y : ndarray of shape (n_samples,) or (n_samples, n_targets)
-            Validated target.
-        sample_weight : ndarray of shape (n_samples,), default=None
-        n_targets : int, default=None
-            Targets (regression) or classes (classification); default from ``y``.
-        raw : ndarray of shape (n_outputs,), default=None
-            The already computed :meth:`marginal_raw`, if any.
-
-        Returns
-        -------
-        nll : float
-            What ``null_loss_`` of a fitted estimator reports.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from sklearn_dl.families import Normal
-        >>> round(Normal().null_nll(np.array([1.0, 2.0, 3.0])), 4)
-        1.2162
-        """
-        if raw is None:
-            raw = self.marginal_raw(y, sample_weight, n_targets)
-        raw = torch.as_tensor(raw, dtype=torch.float64)
-        y_t = self.target_tensor(np.asarray(y))
-        if y_t.is_floating_point():
-            y_t = y_t.to(torch.float64)
-        w = None if sample_weight is None else torch.as_tensor(sample_weight,
-                                                                dtype=torch.float64)
-        with torch.no_grad():
-            return float(self.nll(raw.expand(len(y), -1), y_t, w))
-
     # -- distribution (torch) ---------------------------------------------------------------
     def params(self, raw):
         """Inverse link(s): raw outputs (torch) -> dict of distribution parameters.
@@ -411,210 +259,7 @@ class Family:
             nll = nll * sample_weight
         return nll.mean()
 
-    # -- distribution (numpy) -------------------------------------------------------------
-    def to_scipy(self, params):
-        """Frozen vectorised :mod:`scipy.stats` distribution from numpy parameters.
-
-        Parameters
-        ----------
-        params : dict of str to ndarray
-            As :meth:`params_numpy` returns them.
-
-        Returns
-        -------
-        dist : scipy.stats frozen distribution
-            One distribution per element of the parameter arrays.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from sklearn_dl.families import Normal
-        >>> dist = Normal().to_scipy({"mean": np.array([0.0, 1.0]),
-        ...                           "scale": np.array([1.0, 2.0])})
-        >>> dist.std()
-        array([1., 2.])
-        """
-        raise NotImplementedError
-
-    def logpdf(self, params, y):
-        """Elementwise log density (log pmf for discrete families) of ``y`` (numpy).
-
-        The default asks the scipy distribution; families override it where scipy's
-        answer is not the one the training loss uses (e.g. Poisson rates).
-
-        Parameters
-        ----------
-        params : dict of str to ndarray
-            As :meth:`params_numpy` returns them, each ``(n_samples, n_targets)``.
-        y : ndarray of shape (n_samples, n_targets)
-            Observations.
-
-        Returns
-        -------
-        logpdf : ndarray of shape (n_samples, n_targets)
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from sklearn_dl.families import Poisson
-        >>> Poisson().logpdf({"mean": np.array([[1.0]])}, np.array([[0.0]]))
-        array([[-1.]])
-        """
-        dist = self.to_scipy(params)
-        return dist.logpmf(y) if self.discrete else dist.logpdf(y)
-
-    def mean(self, params):
-        """Point prediction (numpy): the mean, or class probabilities.
-
-        Parameters
-        ----------
-        params : dict of str to ndarray
-            As :meth:`params_numpy` returns them.
-
-        Returns
-        -------
-        mean : ndarray
-            ``(n_samples, n_targets)``, or ``(n_samples, n_classes)`` probabilities.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from sklearn_dl.families import Normal
-        >>> Normal().mean({"mean": np.array([[2.0]]), "scale": np.array([[1.0]])})
-        array([[2.]])
-        """
-        return params["mean"]
-
-    def variance(self, params):
-        """Variance of the distribution (numpy, elementwise).
-
-        Parameters
-        ----------
-        params : dict of str to ndarray
-            As :meth:`params_numpy` returns them.
-
-        Returns
-        -------
-        variance : ndarray of float64
-            The shape of the parameter arrays.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from sklearn_dl.families import Poisson
-        >>> Poisson().variance({"mean": np.array([[3.0]])})
-        array([[3.]])
-        """
-        return np.asarray(self.to_scipy(params).var(), dtype=np.float64)
-
-    def unit_deviance(self, params, y):
-        """Elementwise deviance ``2 (log p_saturated(y) - log p(y))`` (R's ``deviance``).
-
-        Parameters
-        ----------
-        params : dict of str to ndarray
-            As :meth:`params_numpy` returns them.
-        y : ndarray
-            Observations, the shape of the parameter arrays.
-
-        Returns
-        -------
-        deviance : ndarray or None
-            None where the family defines no saturated model (the default).
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from sklearn_dl.families import Poisson
-        >>> Poisson().unit_deviance({"mean": np.array([2.0])}, np.array([2.0]))
-        array([0.])
-        """
-        return None
-
-    def link(self, params):
-        """Linear predictors ``{name: g(theta)}`` of the parameters (``predict(type="link")``).
-
-        Parameters
-        ----------
-        params : dict of str to ndarray
-            As :meth:`params_numpy` returns them.
-
-        Returns
-        -------
-        links : dict of str to ndarray
-            The link function of :attr:`links` applied to each parameter that has one.
-
-        Raises
-        ------
-        ValueError
-            When the family declares no links.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from sklearn_dl.families import Poisson
-        >>> Poisson().link({"mean": np.array([1.0, np.e])})
-        {'mean': array([0., 1.])}
-        """
-        if not self.links:
-            raise ValueError(f"The {self.name} family declares no links (Family.links).")
-        return {k: get_link(self.links[k]).link(params[k]) for k in self.param_names
-                if k in self.links}
-
-    def rescale(self, params, shift, scale):
-        """Parameters of ``shift + scale * Y`` given those of ``Y`` (numpy).
-
-        Only for :attr:`location_scale` families: the estimator trains on a
-        standardised target and maps the distribution back with this.
-
-        Parameters
-        ----------
-        params : dict of str to ndarray
-            Parameters of the distribution of ``Y``.
-        shift : float or ndarray
-            Added location (the target mean).
-        scale : float or ndarray
-            Multiplied scale (the target sd), positive.
-
-        Returns
-        -------
-        params : dict of str to ndarray
-            Parameters of the distribution of ``shift + scale * Y``.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from sklearn_dl.families import Normal
-        >>> Normal().rescale({"mean": np.array([0.0]), "scale": np.array([1.0])}, 10.0, 2.0)
-        {'mean': array([10.]), 'scale': array([2.])}
-        """
-        raise NotImplementedError(f"{type(self).__name__} is not a location-scale family.")
-
     # -- helpers -----------------------------------------------------------------------
-    def params_numpy(self, raw):
-        """:meth:`params` on a tensor, returned as float64 numpy arrays.
-
-        Parameters
-        ----------
-        raw : torch.Tensor of shape (n_samples, n_outputs)
-            The head's output.
-
-        Returns
-        -------
-        params : dict of str to ndarray of float64
-
-        Examples
-        --------
-        >>> import torch
-        >>> from sklearn_dl.families import Poisson
-        >>> Poisson().params_numpy(torch.zeros(2, 1))
-        {'mean': array([[1.],
-               [1.]])}
-        """
-        with torch.no_grad():
-            params = self.params(raw)
-        return {k: v.detach().cpu().numpy().astype(np.float64) for k, v in params.items()}
-
     def describe(self):
         """One line naming the family, its parameters and links (for summaries).
 
@@ -640,10 +285,6 @@ class Family:
 
     def __hash__(self):
         return hash((type(self), tuple(sorted(vars(self).items()))))
-
-
-def _n_targets(y):
-    return 1 if np.ndim(y) == 1 else np.shape(y)[1]
 
 
 def as_2d(t):
