@@ -211,7 +211,7 @@ def fused_adam():
     from sklearn_dl import _skorch
 
     with patch(torch.optim, "Adam", FusedAdam), \
-            patch(_skorch, "OPTIMIZERS", {**_skorch.OPTIMIZERS, "adam": FusedAdam}):
+            patch(_skorch.optim, "OPTIMIZERS", {**_skorch.OPTIMIZERS, "adam": FusedAdam}):
         yield
 
 

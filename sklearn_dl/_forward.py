@@ -1,0 +1,102 @@
+"""The one forward path: every prediction, MC dropout and the ensembles go through it."""
+
+from __future__ import annotations
+
+import numbers
+
+import torch
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from . import _skorch
+from ._param_checks import _check_number
+from ._validation import allocation_failure, memory_error
+from .distributions import MixtureDistribution, ParametricDistribution
+
+_DROPOUT_TYPES = (torch.nn.Dropout, torch.nn.Dropout1d, torch.nn.Dropout2d,
+                  torch.nn.Dropout3d, torch.nn.AlphaDropout, torch.nn.FeatureAlphaDropout)
+
+
+class _ForwardMixin:
+    """``_forward`` and the predictive distribution of :class:`~sklearn_dl._base._BaseNN`;
+    the input side supplies ``_predict_module`` and ``_predict_batches``."""
+
+    def _forward(self, X, mc_samples=0, random_state=None):
+        """Raw network outputs for ``X``, in float64.
+
+        Parameters
+        ----------
+        X : input accepted by the estimator's ``predict``
+        mc_samples : int, default=0
+            0: one deterministic pass (dropout off).  k > 0: k passes with the dropout
+            layers (and only them: batch normalisation stays in eval mode) active,
+            seeded by ``random_state``.
+        random_state : int or None
+            Seed of the MC dropout masks; None uses the estimator's ``random_state``
+            (or 0), so predictions are reproducible.
+
+        Returns
+        -------
+        list of torch.Tensor
+            One ``(n_samples, n_outputs)`` tensor per pass.
+        """
+        check_is_fitted(self, "net_")
+        _check_number("mc_samples", mc_samples, low=0, integer=True)
+        module = self._predict_module()
+        batches = self._predict_batches(X)  # validates X before any forward pass
+        passes = max(1, mc_samples)
+        dropouts = [m for m in module.modules() if isinstance(m, _DROPOUT_TYPES)]
+        if mc_samples and not any(m.p > 0 for m in dropouts):
+            raise ValueError(
+                f"mc_samples={mc_samples} needs dropout layers, but this "
+                f"{type(self).__name__}'s network has no dropout with p > 0; fit it with "
+                "dropout > 0 (or use a DeepEnsemble for uncertainty without dropout).")
+        outs = [[] for _ in range(passes)]
+        seed = self._mc_seed(random_state)
+        module.eval()
+        batch = None
+        try:
+            if mc_samples:
+                for m in dropouts:
+                    m.train()
+            with _skorch.seeded(seed), torch.inference_mode():
+                for batch in batches:
+                    for k in range(passes):
+                        outs[k].append(module(batch))
+        except RuntimeError as exc:
+            detail = allocation_failure(exc)
+            if detail is None:
+                raise
+            raise memory_error(self, "predict", detail,
+                               None if batch is None else len(batch)) from exc
+        finally:
+            module.eval()
+        if not outs[0]:
+            return [torch.empty((0, 0), dtype=torch.float64)]
+        # float64 before the family maps outputs to probabilities or means, so class
+        # probabilities sum to one to float64 precision
+        return [torch.cat(o).to(dtype=torch.float64, device="cpu") for o in outs]
+
+    def _mc_seed(self, random_state):
+        if random_state is None:
+            random_state = self.random_state
+        if isinstance(random_state, numbers.Integral):
+            return int(random_state)
+        if random_state is None:
+            return 0
+        return int(check_random_state(random_state).randint(0, 2**31 - 1))
+
+    def _user_params(self, raw):
+        """Distribution parameters (numpy, float64) in the target's units."""
+        return self.family_.params_numpy(raw)
+
+    def _predictive(self, X, mc_samples=None, random_state=None):
+        """The predictive distribution: single, or a mixture over MC dropout passes."""
+        if mc_samples is None:
+            check_is_fitted(self, "net_")
+            mc_samples = self.mc_samples
+        raws = self._forward(X, mc_samples=mc_samples, random_state=random_state)
+        classes = getattr(self, "classes_", None)
+        comps = [ParametricDistribution(self.family_, self._user_params(raw), classes)
+                 for raw in raws]
+        return comps[0] if len(comps) == 1 else MixtureDistribution(comps)

@@ -1,0 +1,130 @@
+"""Data plumbing for the net: in-memory datasets and a fast batch iterator.
+
+skorch's default ``DataLoader`` indexes and collates sample by sample, which costs more
+than a small MLP's forward/backward; :class:`BatchIterator` slices whole batches out of
+in-memory tensors (seeded shuffling) and falls back to a seeded ``DataLoader`` for other
+datasets (lazily loaded image files).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from skorch.dataset import Dataset as SkorchDataset
+from torch.utils.data import DataLoader
+
+
+class ArrayDataset(SkorchDataset):
+    """In-memory tensors ``X`` and optional target ``y`` and sample weights ``w``.
+
+    Items are ``(x, (y, w))`` so that skorch hands ``(y, w)`` to
+    :meth:`DistributionNet.get_loss`; without ``y`` an item is ``(x, None)``.  ``w`` may
+    be None (no weights: nothing to index and multiply per batch).  A skorch ``Dataset``
+    (without its conversions), so skorch's scoring callbacks find ``X`` and ``y``.
+    """
+
+    def __init__(self, X, y=None, w=None, length=None):  # noqa: D107 - skorch's signature
+        self.X = X
+        self.y = y
+        self.w = w
+
+    def __len__(self):
+        return len(self.X)
+
+    def __getitem__(self, i):
+        if self.y is None:
+            return self.X[i], None
+        return self.X[i], (self.y[i], None if self.w is None else self.w[i])
+
+    def batch(self, idx):
+        """The batch at index tensor/slice ``idx``, in the item layout above."""
+        if self.y is None:
+            return self.X[idx], None
+        return self.X[idx], (self.y[idx], None if self.w is None else self.w[idx])
+
+
+def _collate(items):
+    X = torch.stack([x for x, _ in items])
+    if items[0][1] is None:
+        return X, None
+    y = torch.stack([torch.as_tensor(t[1][0]) for t in items])
+    if items[0][1][1] is None:
+        return X, (y, None)
+    w = torch.stack([torch.as_tensor(t[1][1]) for t in items])
+    return X, (y, w)
+
+
+class ShuffleSeeds:
+    """A picklable seed sequence: skorch builds a new iterator every epoch, and each one
+    takes the next seed, so epochs see different (but reproducible) batch orders."""
+
+    def __init__(self, seed):
+        self.seed = None if seed is None else int(seed)
+        self.epoch = 0
+
+    def next(self):
+        """The seed for the next pass over the data (None: unseeded)."""
+        if self.seed is None:
+            return None
+        self.epoch += 1
+        return (self.seed + 7919 * self.epoch) % (2**63 - 1)
+
+
+class BatchIterator:
+    """Iterate over ``(X_batch, target)`` batches of a dataset, as skorch's iterators do.
+
+    Parameters
+    ----------
+    dataset : ArrayDataset or torch Dataset
+    batch_size : int
+    shuffle : bool
+        Reshuffle at every pass (epoch).
+    seed : int, ShuffleSeeds or None
+        Seed of the private generator used for shuffling; a :class:`ShuffleSeeds` gives
+        a new seed per pass.
+    transform : callable or None
+        Applied to each input batch (e.g. data augmentation on training batches).
+    """
+
+    def __init__(self, dataset, batch_size=128, shuffle=False, seed=None, transform=None,
+                 **loader_kwargs):
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.transform = transform
+        self.loader_kwargs = loader_kwargs
+        self.generator = torch.Generator()
+        if isinstance(seed, ShuffleSeeds):
+            seed = seed.next() if shuffle else None
+        if seed is not None:
+            self.generator.manual_seed(int(seed))
+
+    def __len__(self):
+        return math.ceil(len(self.dataset) / self.batch_size)
+
+    def _batches(self):
+        if isinstance(self.dataset, ArrayDataset):
+            n = len(self.dataset)
+            order = torch.randperm(n, generator=self.generator) if self.shuffle else None
+            for start in range(0, n, self.batch_size):
+                idx = (order[start:start + self.batch_size] if order is not None
+                       else slice(start, start + self.batch_size))
+                yield self.dataset.batch(idx)
+        else:
+            loader = DataLoader(self.dataset, batch_size=self.batch_size,
+                                shuffle=self.shuffle, generator=self.generator,
+                                collate_fn=_collate, **self.loader_kwargs)
+            yield from loader
+
+    def __iter__(self):
+        for X, target in self._batches():
+            if self.transform is not None:
+                X = self.transform(X)
+            yield X, target
+
+
+def as_float_tensor(X):
+    """float32 tensor view of a numpy array (no copy when already float32)."""
+    return torch.as_tensor(np.ascontiguousarray(X, dtype=np.float32))

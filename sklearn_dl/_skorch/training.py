@@ -1,0 +1,62 @@
+"""Driving a built net: seeding, (warm) fits, ``partial_fit`` epochs, what stopped it."""
+
+from __future__ import annotations
+
+import contextlib
+
+import torch
+from skorch.callbacks import EarlyStopping
+from skorch.helper import predefined_split
+
+
+@contextlib.contextmanager
+def seeded(seed):
+    """Seed torch's global RNG (weight init, dropout, augmentation) inside the block and
+    restore the caller's RNG state afterwards, so fitting never disturbs user code."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(seed))
+        yield
+
+
+def set_validation(net, valid_data):
+    """Point an initialised net at new validation data (warm starts)."""
+    net.train_split = predefined_split(valid_data) if valid_data is not None else None
+
+
+def fit_net(net, train_data, epochs=None, warm=False):
+    """Train; returns the net.  ``warm=True`` continues an initialised net
+    (skorch's ``partial_fit``); ``epochs`` overrides ``max_epochs`` for this call."""
+    if warm:
+        return net.partial_fit(train_data, None, epochs=epochs)
+    if epochs is not None:
+        net.max_epochs = epochs
+    return net.fit(train_data, None)
+
+
+def partial_epoch(net, train_data):
+    """One epoch over ``train_data`` (``partial_fit``): no validation split, no early
+    stopping, even when the net was first fitted with them."""
+    if not net.initialized_:
+        net.initialize()
+    saved_split, saved_callbacks = net.train_split, net.callbacks_
+    net.train_split = None
+    net.callbacks_ = [(name, cb) for name, cb in net.callbacks_
+                      if not isinstance(cb, EarlyStopping) and name != "valid_loss"]
+    try:
+        net.partial_fit(train_data, None, epochs=1)
+    finally:
+        net.train_split, net.callbacks_ = saved_split, saved_callbacks
+    return net
+
+
+def stopped_early(net):
+    """Whether skorch's EarlyStopping (ours or a user's) ended training."""
+    for _, cb in getattr(net, "callbacks_", ()):
+        if isinstance(cb, EarlyStopping) and getattr(cb, "misses_", 0) >= cb.patience:
+            return True
+    return False
+
+
+def callback(net, name):
+    """The initialised callback called ``name`` in a fitted net."""
+    return dict(net.callbacks_)[name]
