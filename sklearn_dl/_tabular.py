@@ -37,7 +37,10 @@ AUTO_DROPOUT, AUTO_DROPOUT_MAX_ROWS = 0.1, 5_000
 def _converted_copy(module, dtype):
     """A copy of ``module`` in ``dtype``, re-made only when its weights changed."""
     tensors = list(module.parameters()) + list(module.buffers())
-    key = (dtype, tuple(t._version for t in tensors), tuple(t.data_ptr() for t in tensors))
+    # _version sees in-place changes (load_state_dict, a user's edits); the training
+    # counter of DistributionNet.partial_fit sees fused-optimizer steps, which it misses
+    key = (dtype, getattr(module, "sklearn_dl_updates", 0),
+           tuple(t._version for t in tensors), tuple(t.data_ptr() for t in tensors))
     cached = _CONVERTED.get(module)
     if cached is None or cached[0] != key:
         cached = (key, copy.deepcopy(module).to(dtype))

@@ -160,6 +160,25 @@ def test_partial_fit_on_batches_approaches_a_full_fit(data):
     assert abs(inc.score(X, y) - full.score(X, y)) < 0.05
 
 
+@pytest.mark.parametrize("optimizer", ["adam", "adamw", "sgd"])
+def test_predictions_follow_every_update(data, optimizer):
+    """Predicting between updates never returns the weights of an earlier update (the
+    fused Adam kernels change weights without bumping their tensors' versions)."""
+    import pickle
+
+    X, y, _ = data
+    est = GaussianNLLRegressor(max_epochs=2, optimizer=optimizer, lr=0.01, random_state=0,
+                               warm_start=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        before = est.fit(X, y).predict(X)
+        after_partial = est.partial_fit(X, y).predict(X)
+        after_warm = est.fit(X, y).predict(X)
+    assert not np.allclose(before, after_partial)
+    assert not np.allclose(after_partial, after_warm)
+    np.testing.assert_allclose(after_warm, pickle.loads(pickle.dumps(est)).predict(X))
+
+
 def test_classifier_partial_fit_needs_classes_first(data):
     X, _, y = data
     clf = NNClassifier(random_state=0)

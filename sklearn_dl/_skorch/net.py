@@ -103,6 +103,17 @@ class DistributionNet(NeuralNet):
         self.l1 = l1
         self.outputs = outputs
 
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        # Fused optimizers (Adam/AdamW, see optim.py) update the weights without bumping
+        # their tensors' ``_version``: count the training runs on the module instead, so
+        # caches keyed on the weights (the float64 predict copy) see every update.
+        try:
+            return super().partial_fit(X, y, classes=classes, **fit_params)
+        finally:
+            if getattr(self, "module_", None) is not None:
+                self.module_.sklearn_dl_updates = getattr(
+                    self.module_, "sklearn_dl_updates", 0) + 1
+
     def get_loss(self, y_pred, y_true, X=None, training=False):
         y, w = y_true
         if w is not None:
