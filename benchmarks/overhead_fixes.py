@@ -9,6 +9,8 @@ History: these patches were measured against commit deee082 (results in
 ``results/overhead_fixes.json`` and ``results/overhead_fixes_linear.json``); commit d2c20a4
 then applied them to the package.  On a package that already contains them the variants
 equal ``baseline``; ``--variants --fused`` (no fix variants) is then the useful mode.
+Some fix variants patch names that the package no longer has (``_skorch.DivergenceCheck``,
+``_BaseNN._dataset``): run them at deee082, as the results were.
 
 Variants (each on top of the shipped code):
 

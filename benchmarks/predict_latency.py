@@ -8,6 +8,10 @@ module's parameters or buffers changed (``Tensor._version``, bumped by every in-
 update such as an optimiser step or ``load_state_dict``).  The shipped package is the
 ``shipped`` row; ``plain`` is the float32 module called directly.
 
+The cache was then adopted (``sklearn_dl/_tabular.py``: ``_converted_copy``) and
+``_raw_output`` is gone; run this script at the commit recorded in
+``results/predict_latency.json``, as its results were.
+
 Usage::
 
     .venv/bin/python benchmarks/predict_latency.py
