@@ -85,6 +85,8 @@ from sklearn_dl.metrics import log_loss  # noqa: E402
 
 QUICK = os.environ.get("SKLEARN_DL_EXAMPLE_QUICK") == "1"  # a short run, for the tests
 torch.set_num_threads(int(os.environ.get("SKLEARN_DL_EXAMPLE_THREADS", "1")))
+# the members train in parallel processes, one torch thread each (2 cores: 2 at a time)
+N_JOBS = int(os.environ.get("SKLEARN_DL_EXAMPLE_JOBS", "1" if QUICK else "2"))
 OUT = Path(__file__).resolve().parent / "output"
 OUT.mkdir(exist_ok=True)
 # Few epochs by design (see above): a still-improving loss at the end is expected.
@@ -125,13 +127,13 @@ def course_cnn(conv_dropout=0.0, dense_dropout=0.5):
         nn.Linear(100, 100), nn.ReLU(), nn.Dropout(dense_dropout))
 
 
-epochs, mc_epochs, n_members, mc_samples = (1, 1, 2, 5) if QUICK else (4, 8, 5, 30)
+epochs, mc_epochs, n_members, mc_samples = (1, 1, 2, 5) if QUICK else (10, 20, 5, 30)
 training = dict(standardize="scale", optimizer="adam", lr=1e-3, batch_size=128,
                 random_state=0)
 start = time.perf_counter()
 ensemble = DeepEnsembleClassifier(
     CNNClassifier(architecture=course_cnn(), max_epochs=epochs, **training),
-    n_estimators=n_members, random_state=0).fit(X_train, y_train)
+    n_estimators=n_members, n_jobs=N_JOBS, random_state=0).fit(X_train, y_train)
 print(f"deep ensemble of {n_members}: {time.perf_counter() - start:.0f} s")
 start = time.perf_counter()
 mc_net = CNNClassifier(architecture=course_cnn(conv_dropout=0.3, dense_dropout=0.3),
