@@ -86,7 +86,7 @@ from sklearn_dl.metrics import log_loss  # noqa: E402
 QUICK = os.environ.get("SKLEARN_DL_EXAMPLE_QUICK") == "1"  # a short run, for the tests
 torch.set_num_threads(int(os.environ.get("SKLEARN_DL_EXAMPLE_THREADS", "1")))
 # the members train in parallel processes, one torch thread each (2 cores: 2 at a time)
-N_JOBS = int(os.environ.get("SKLEARN_DL_EXAMPLE_JOBS", "1" if QUICK else "2"))
+N_JOBS = 1 if QUICK else 2
 OUT = Path(__file__).resolve().parent / "output"
 OUT.mkdir(exist_ok=True)
 # Few epochs by design (see above): a still-improving loss at the end is expected.
