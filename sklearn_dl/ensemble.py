@@ -10,6 +10,8 @@ sklearn_dl estimators (tabular, CNN, transfer learning) or anything with
 from __future__ import annotations
 
 import os
+import warnings
+from collections import Counter
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -32,13 +34,29 @@ from .distributions import MixtureDistribution, decompose_uncertainty
 
 
 def _fit_member(member, X, y, sample_weight, threads):
+    """Fit one member; returns it with the warnings its fit raised (category, message).
+
+    The warnings travel back to the parent, which emits them once under the user's
+    filters: worker processes know neither those filters nor each other's warnings."""
     if threads is not None:
         import torch
 
         torch.set_num_threads(threads)
-    if sample_weight is None:
-        return member.fit(X, y)
-    return member.fit(X, y, sample_weight=sample_weight)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if sample_weight is None:
+            member.fit(X, y)
+        else:
+            member.fit(X, y, sample_weight=sample_weight)
+    return member, [(w.category, str(w.message)) for w in caught]
+
+
+def _warn_once(records, n_members):
+    """Emit each distinct member warning once, saying how many members raised it."""
+    counts = Counter(r for member_records in records for r in dict.fromkeys(member_records))
+    for (category, message), count in counts.items():
+        suffix = f" ({count} of {n_members} ensemble members)" if n_members > 1 else ""
+        warnings.warn(message + suffix, category, stacklevel=3)
 
 
 class _BaseDeepEnsemble(_RStyleMixin, MetaEstimatorMixin, BaseEstimator):
@@ -117,7 +135,8 @@ class _BaseDeepEnsemble(_RStyleMixin, MetaEstimatorMixin, BaseEstimator):
         threads = max(1, cores // workers) if workers > 1 else None
         fitted = Parallel(n_jobs=workers)(
             delayed(_fit_member)(m, X, y, sample_weight, threads) for m in members)
-        self.estimators_ = list(fitted)
+        _warn_once([records for _, records in fitted], len(members))
+        self.estimators_ = [member for member, _ in fitted]
         first = self.estimators_[0]
         for attr in ("n_features_in_", "feature_names_in_", "classes_", "image_shape_"):
             if hasattr(first, attr):

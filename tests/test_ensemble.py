@@ -1,6 +1,7 @@
 """Deep ensembles, MC dropout and user modules as tabular bodies."""
 
 import pickle
+import re
 import warnings
 
 import numpy as np
@@ -104,6 +105,36 @@ def test_parallel_fit_equals_sequential(hetero):
         seq = clone(ens).fit(X, y)
         par = clone(ens).set_params(n_jobs=2).fit(X, y)
     np.testing.assert_allclose(par.predict(X[:20]), seq.predict(X[:20]), rtol=1e-5)
+
+
+@pytest.mark.parametrize("n_jobs", [None, 2])
+def test_member_warnings_reach_the_user_once_under_their_filters(hetero, n_jobs):
+    X, y, _, _ = hetero
+    ens = DeepEnsembleRegressor(GaussianNLLRegressor(hidden_layer_sizes=(8,), max_epochs=2),
+                                n_estimators=3, n_jobs=n_jobs, random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clone(ens).fit(X, y)
+    convergence = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert len(convergence) == 1  # one warning however many members raised it
+    assert re.search(r"\([123] of 3 ensemble members\)$", str(convergence[0].message))
+    assert convergence[0].filename == __file__  # points at the user's fit call
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warnings.simplefilter("ignore", ConvergenceWarning)  # the user's filter applies
+        clone(ens).fit(X, y)
+    assert not [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+
+
+def test_read_only_images_train_without_torch_warnings():
+    """joblib hands worker processes read-only memmaps of large arrays."""
+    X, y = load_digits_images(return_X_y=True)
+    X, y = X[:200].copy(), y[:200]
+    X.setflags(write=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        CNNClassifier(architecture="vgg", filters=(4,), max_epochs=1, random_state=0).fit(X, y)
+    assert not [w for w in caught if "not writable" in str(w.message)]
 
 
 def test_classifier_ensemble_and_mutual_information():
