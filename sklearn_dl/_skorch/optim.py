@@ -29,7 +29,7 @@ def resolve_optimizer(optimizer):
 
 
 # Adam and AdamW in one fused kernel per step instead of a Python loop over the
-# parameters: the same algorithm, 15-25 % less CPU time for the small nets of tabular data
+# parameters: the same algorithm, about 20 % less CPU time for the small nets of tabular data
 # (benchmarks/RESULTS.md, "fused Adam").  Results differ from the loop in the last digits.
 _FUSED_OPTIMIZERS = (torch.optim.Adam, torch.optim.AdamW)
 _FUSED_DEVICES = ("cpu", "cuda")
