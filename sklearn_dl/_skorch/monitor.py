@@ -76,7 +76,7 @@ class TrainingMonitor(Callback):
     def on_epoch_end(self, net, **kwargs):
         row = net.history[-1]
         train = row["train_loss"]
-        if not all(torch.isfinite(p).all() for p in net.module_.parameters()):
+        if not _all_finite(net.module_.parameters()):
             self.stop_reason = "nonfinite"
             self.detail = f"the network's weights became non-finite in epoch {len(net.history)}"
             raise KeyboardInterrupt
@@ -144,6 +144,17 @@ def dataset_loss(net, data, max_rows=20_000):
             count += len(X)
     value = total / max(count, 1)
     return value if math.isfinite(value) or math.isnan(value) else math.inf
+
+
+def _all_finite(tensors):
+    """Whether every entry is finite: one fused max-abs over all tensors (a quarter of
+    the cost of a check per tensor; the max norm cannot overflow on large finite
+    values, and NaN and inf propagate into it)."""
+    tensors = list(tensors)
+    if not tensors:
+        return True
+    return math.isfinite(torch.nn.utils.get_total_norm(
+        tensors, norm_type=math.inf, foreach=True).item())
 
 
 def _state_copy(module):
