@@ -32,7 +32,8 @@ def _array_to_tensor(a, chw, last, sample):
         if a.dtype.kind not in "biuf":
             raise TypeError(f"X must hold numbers; got an array of dtype {a.dtype}.")
         if not a.flags.writeable:  # e.g. joblib's read-only memmaps in worker processes
-            # torch refuses to share read-only memory; the float copy is made anyway
+            # torch refuses to share read-only memory: a writable copy (integers straight
+            # to float32, the conversion the next step would make anyway)
             a = a.astype(np.float32 if a.dtype.kind in "biu" else a.dtype)
         a = torch.from_numpy(np.ascontiguousarray(a))
     t = _finite_float(a).reshape((a.shape[0], *sample))
