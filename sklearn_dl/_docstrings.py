@@ -5,16 +5,21 @@ a parameter is described once and every estimator says the same about it.
 """
 
 MLP = """\
-hidden_layer_sizes : int or tuple of int, default=(100,)
+hidden_layer_sizes : "auto", int or tuple of int, default="auto"
         Units of the MLP body's hidden layers; ``()`` gives a (generalised) linear
-        model, e.g. NN logistic or Poisson regression.
+        model, e.g. NN logistic or Poisson regression.  "auto": one hidden layer of
+        100 units when fitted on fewer than 5,000 rows, two of 100 from 5,000 rows on
+        (the fitted ``hidden_layer_sizes_`` says which).
     activation : {"relu", "tanh", "sigmoid", "elu", "gelu", "leaky_relu", "identity"}, \
 default="relu"
         Activation after each hidden layer (or an ``nn.Module`` class).
     dropout : float in [0, 1) or "auto", default="auto"
         Dropout probability after each hidden layer (training only, unless
-        ``mc_samples > 0``).  "auto": 0.1 when fitted on fewer than 5,000 training rows
-        (or with ``mc_samples > 0``), 0 from 5,000 rows on.
+        ``mc_samples > 0``).  "auto": 0.1 when fitted on fewer than 5,000 rows (or with
+        ``mc_samples > 0``); from 5,000 rows on, when the fit stops early on a
+        validation split, the network is fitted twice, with dropout 0.1 and without,
+        and the one with the lower validation loss is kept (otherwise 0).  The fitted
+        ``dropout_`` says which.
     batchnorm : bool, default=False
         Batch normalisation after each hidden linear layer.
     architecture : "mlp", nn.Module or callable, default="mlp"

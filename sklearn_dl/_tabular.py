@@ -15,12 +15,14 @@ import weakref
 
 import numpy as np
 import torch
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import _num_samples, validate_data
 
 from . import _skorch
 from ._base import _check_number, weighted_mean_std
+from ._fitting import _FitMixin
 from ._modules import Standardize
 from ._validation import check_flag, numeric_input, refuse_sparse
+from ._auto_body import auto_dropout, auto_hidden_layer_sizes, fit_choosing_dropout
 from .bodies import get_activation, make_mlp
 from .bodies.custom import make_custom_body
 
@@ -30,8 +32,6 @@ from .bodies.custom import make_custom_body
 _CONVERTED = weakref.WeakKeyDictionary()
 
 _MLP_PARAMS = ("hidden_layer_sizes", "activation", "dropout", "batchnorm")
-#: ``dropout="auto"``: its rate, and the training rows from which it is off
-AUTO_DROPOUT, AUTO_DROPOUT_MAX_ROWS = 0.1, 5_000
 
 
 def _converted_copy(module, dtype):
@@ -65,7 +65,7 @@ class _TabularMixin:
     def __init__(
         self,
         *,
-        hidden_layer_sizes=(100,),
+        hidden_layer_sizes="auto",
         activation="relu",
         dropout="auto",
         batchnorm=False,
@@ -127,20 +127,37 @@ class _TabularMixin:
                                  "custom module; build them into your module instead.")
             return None
         sizes = self.hidden_layer_sizes
-        if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
+        if isinstance(sizes, str) and sizes == "auto":
+            sizes = None  # resolved from the data in _make_body
+        elif isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
             sizes = (sizes,)
-        try:
-            sizes = tuple(sizes)
-        except TypeError:
-            raise TypeError(
-                f"hidden_layer_sizes must be a sequence of ints, got {sizes!r}.") from None
-        for s in sizes:
-            _check_number("each entry of hidden_layer_sizes", s, low=1, integer=True)
+        if sizes is not None:
+            if isinstance(sizes, str):
+                raise ValueError(f"hidden_layer_sizes must be 'auto', an int or a sequence "
+                                 f"of ints, got {sizes!r}.")
+            try:
+                sizes = tuple(sizes)
+            except TypeError:
+                raise TypeError(f"hidden_layer_sizes must be 'auto', an int or a sequence "
+                                f"of ints, got {sizes!r}.") from None
+            for s in sizes:
+                _check_number("each entry of hidden_layer_sizes", s, low=1, integer=True)
         if not (isinstance(self.dropout, str) and self.dropout == "auto"):
             _check_number("dropout", self.dropout, low=0, high=1, high_open=True)
         check_flag("batchnorm", self.batchnorm)
         get_activation(self.activation)
-        return sizes
+        return ("mlp", sizes, None)  # None: "auto", resolved from the data
+
+    def fit(self, X, y, sample_weight=None):
+        try:
+            n_rows = _num_samples(X)
+        except TypeError:
+            n_rows = 0  # not a table: the fit's own validation says so
+        return fit_choosing_dropout(
+            self, n_rows,
+            lambda: self._atomic_fit(X, y, sample_weight, partial=False, classes=None))
+
+    fit.__doc__ = _FitMixin.fit.__doc__
 
     # -- inputs -----------------------------------------------------------------------------
     def _validate_xy(self, X, y, reset=True):
@@ -170,20 +187,30 @@ class _TabularMixin:
     def _make_body(self, X, body_params):
         """Build the body for training inputs ``X``: ``(module, n_features)``."""
         if body_params is None:  # a user module
+            self.hidden_layer_sizes_ = self.dropout_ = None
             return make_custom_body(self.architecture, (X.shape[1],), "module")
-        return make_mlp(X.shape[1], body_params, self.activation,
-                        self._resolved_dropout(len(X)), self.batchnorm)
+        _, sizes, dropout = body_params
+        if sizes is None:  # "auto" (see _auto_body)
+            sizes = auto_hidden_layer_sizes(len(X))
+        if dropout is None:
+            dropout = (auto_dropout(self, len(X)) if isinstance(self.dropout, str)
+                       else float(self.dropout))
+        # the settings the network was built with (the "auto" values resolved)
+        self.hidden_layer_sizes_, self.dropout_ = sizes, dropout
+        return make_mlp(X.shape[1], sizes, self.activation, dropout, self.batchnorm)
 
-    def _resolved_dropout(self, n_train):
-        """``dropout="auto"``: 0.1 below AUTO_DROPOUT_MAX_ROWS training rows (or with MC
-        dropout), none above, where the data regularise the net enough."""
-        if isinstance(self.dropout, str):
-            return AUTO_DROPOUT if n_train < AUTO_DROPOUT_MAX_ROWS or self.mc_samples else 0.0
-        return self.dropout
+    def _fitted_body_params(self, body_params):
+        """``body_params`` with the fitted network's resolved settings (to rebuild it)."""
+        if body_params is None or not hasattr(self, "hidden_layer_sizes_"):
+            return body_params
+        return ("mlp", tuple(self.hidden_layer_sizes_), self.dropout_)
 
     def _body_can_overfit(self):
+        sizes = self.hidden_layer_sizes
+        if isinstance(sizes, str):
+            return True  # "auto" has hidden layers
         return not (isinstance(self.architecture, str) and self.architecture == "mlp"
-                    and len(tuple(np.atleast_1d(self.hidden_layer_sizes))) == 0)
+                    and len(tuple(np.atleast_1d(sizes))) == 0)
 
     def _dataset(self, X, y, w, family):
         # unit weights are no weights: nothing to index and multiply per batch

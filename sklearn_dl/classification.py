@@ -344,7 +344,7 @@ class NNClassifier(_TabularMixin, _NNClassifierBase):
     def __init__(
         self,
         *,
-        hidden_layer_sizes=(100,),
+        hidden_layer_sizes="auto",
         activation="relu",
         dropout="auto",
         batchnorm=False,

@@ -212,6 +212,8 @@ def _rebuild(cls, params, meta, tensors, prefix, device):
     est._device = resolve_device(device)
     family = est._get_family()
     body_params = est._check_body_params()
+    if hasattr(est, "_fitted_body_params"):  # "auto" sizes resolved at fit time
+        body_params = est._fitted_body_params(body_params)
     n_targets = len(est.classes_) if hasattr(est, "classes_") else est.n_targets_
     X_shape = np.zeros((1, getattr(est, "n_features_in_", None) or 1), dtype=np.float32)
     with _offline(est):

@@ -69,7 +69,7 @@ class GaussianNLLRegressor(_TabularMixin, _DistributionalRegressor):
     def __init__(
         self,
         *,
-        hidden_layer_sizes=(100,),
+        hidden_layer_sizes="auto",
         activation="relu",
         dropout="auto",
         batchnorm=False,
@@ -153,7 +153,7 @@ class NNRegressor(_TabularMixin, _DistributionalRegressor):
         self,
         *,
         family="normal",
-        hidden_layer_sizes=(100,),
+        hidden_layer_sizes="auto",
         activation="relu",
         dropout="auto",
         batchnorm=False,

@@ -1,0 +1,127 @@
+"""What ``hidden_layer_sizes="auto"`` and ``dropout="auto"`` mean for the MLP body.
+
+Defaults are the product, and the right capacity and regularisation depend on the data:
+
+* **hidden_layer_sizes="auto"**: one hidden layer of 100 units below
+  :data:`DEEP_FROM_ROWS` rows, two from there on.  On small data a second layer
+  overfits (wine: test NLL 0.935 -> 0.974); from a few thousand rows it is what the data
+  need (kin8nm: -1.10 -> -1.27 with dropout).
+* **dropout="auto"**: 0.1 below :data:`DEEP_FROM_ROWS` rows (or with MC dropout).  From
+  there on the data decide: :func:`fit_choosing_dropout` fits the network with
+  dropout 0.1 and without, on the same split, initialisation and batch order, and
+  keeps the one with the lower validation loss.  Neither choice is right for every
+  medium-sized table: dropout regularises a noisy target (kin8nm, 8,192 rows: test NLL
+  -1.16 without, -1.27 with), but on a nearly noise-free one (naval, 11,934 rows) the
+  noise it adds during training inflates the learned variance (-6.33 without, -5.28
+  with).  The comparison needs the early-stopping validation split; without one
+  (``early_stopping=False``, ``partial_fit``, a warm start) "auto" is 0 from
+  :data:`DEEP_FROM_ROWS` rows on, as before.
+
+The screens behind these numbers: ``benchmarks/results/explore_defaults_s6.json``.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from ._plan import resolve_plan
+from ._training_trust import FitInterruptedWarning
+
+#: ``"auto"``: the hidden layers below and from :data:`DEEP_FROM_ROWS` rows
+AUTO_HIDDEN_SMALL, AUTO_HIDDEN_LARGE = (100,), (100, 100)
+#: ``dropout="auto"``: the rate, and the rows from which the validation loss decides
+AUTO_DROPOUT, DEEP_FROM_ROWS = 0.1, 5_000
+
+
+def _is_auto(value):
+    return isinstance(value, str) and value == "auto"
+
+
+def auto_hidden_layer_sizes(n_rows):
+    """The hidden layers ``hidden_layer_sizes="auto"`` gives a fit on ``n_rows`` rows."""
+    return AUTO_HIDDEN_SMALL if n_rows < DEEP_FROM_ROWS else AUTO_HIDDEN_LARGE
+
+
+def auto_dropout(est, n_rows):
+    """The rate ``dropout="auto"`` gives when no comparison decides (see the module)."""
+    choice = getattr(est, "_dropout_candidate", None)
+    if choice is not None:
+        return choice
+    return AUTO_DROPOUT if n_rows < DEEP_FROM_ROWS or est.mc_samples else 0.0
+
+
+def _may_compare(est, n_rows):
+    """Whether a fit on ``n_rows`` rows may compare dropout 0.1 with none (the cheap
+    conditions; whether the fit holds out a validation split is known once a first
+    candidate has validated the parameters)."""
+    if not (_is_auto(est.dropout) and n_rows >= DEEP_FROM_ROWS and not est.mc_samples):
+        return False
+    if not (isinstance(est.architecture, str) and est.architecture == "mlp"):
+        return False
+    if not est._body_can_overfit():
+        return False  # a GLM: no hidden layer, no dropout to switch
+    return not (est.warm_start and hasattr(est, "net_"))
+
+
+def _fit_candidate(est, fit_once, rate):
+    """Fit with dropout ``rate``; returns the warnings it raised (not yet emitted)."""
+    est._dropout_candidate = rate
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fit_once()
+    finally:
+        est.__dict__.pop("_dropout_candidate", None)
+    interrupted = any(issubclass(w.category, FitInterruptedWarning) for w in caught)
+    return caught, interrupted
+
+
+def _reemit(caught):
+    for w in caught:  # under the caller's filters, as if raised there
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
+def _keep(est, state):
+    est.__dict__.clear()
+    est.__dict__.update(state)
+
+
+def fit_choosing_dropout(est, n_rows, fit_once):
+    """Run ``fit_once()`` (one complete, atomic fit of ``est``) once or twice.
+
+    Twice when ``dropout="auto"`` meets a table of at least :data:`DEEP_FROM_ROWS` rows
+    and the fit stops early on a validation split: with dropout 0.1 and without, from
+    the same seeds; the estimator keeps the candidate with the better best validation
+    score (a tie keeps dropout) and emits only that candidate's warnings.  An error in
+    either fit leaves the estimator as it was before, as every failed fit does.
+    Returns ``est``.
+    """
+    if not _may_compare(est, n_rows):
+        fit_once()
+        return est
+    before = dict(est.__dict__)
+    caught, interrupted = _fit_candidate(est, fit_once, AUTO_DROPOUT)
+    if interrupted or not resolve_plan(est, n_rows).early_stopping \
+            or est.best_validation_score_ is None:
+        _reemit(caught)  # a stop the user asked for, or nothing to compare on
+        return est
+    with_dropout, caught_with = dict(est.__dict__), caught
+    _keep(est, before)
+    try:
+        caught, interrupted = _fit_candidate(est, fit_once, 0.0)
+    except BaseException:
+        _keep(est, before)
+        raise
+    if interrupted:
+        _keep(est, with_dropout)
+        _reemit(caught_with)
+        warnings.warn(
+            f"{type(est).__name__}.fit was interrupted while it compared dropout=0 with "
+            "dropout=0.1 (dropout='auto'); the model keeps the completed fit with "
+            "dropout 0.1.", FitInterruptedWarning, stacklevel=3)
+    elif est.best_validation_score_ > with_dropout["best_validation_score_"]:
+        _reemit(caught)
+    else:
+        _keep(est, with_dropout)
+        _reemit(caught_with)
+    return est
