@@ -17,7 +17,10 @@ Defaults are the product, and the right capacity and regularisation depend on th
   (``early_stopping=False``, ``partial_fit``, a warm start) "auto" is 0 from
   :data:`DEEP_FROM_ROWS` rows on, as before.
 
-The screens behind these numbers: ``benchmarks/results/explore_defaults_s6.json``.
+The price is a second fit on medium data (the candidate without dropout usually stops
+sooner).  The screens behind these numbers (3-5 UCI splits, two bike-sharing seeds):
+``benchmarks/results/explore_defaults_s6_*.json``; the bike counts gain too (time split
+deviance 17.9 -> 15.0 with two layers).
 """
 
 from __future__ import annotations
@@ -54,6 +57,8 @@ def _may_compare(est, n_rows):
     """Whether a fit on ``n_rows`` rows may compare dropout 0.1 with none (the cheap
     conditions; whether the fit holds out a validation split is known once a first
     candidate has validated the parameters)."""
+    if not hasattr(est, "_fitted_body_params"):
+        return False  # not a tabular MLP estimator
     if not (_is_auto(est.dropout) and n_rows >= DEEP_FROM_ROWS and not est.mc_samples):
         return False
     if not (isinstance(est.architecture, str) and est.architecture == "mlp"):
@@ -61,6 +66,46 @@ def _may_compare(est, n_rows):
     if not est._body_can_overfit():
         return False  # a GLM: no hidden layer, no dropout to switch
     return not (est.warm_start and hasattr(est, "net_"))
+
+
+def candidate_rates(est, n_rows):
+    """The dropout rates ``est.fit`` on ``n_rows`` rows would compare, or ``[None]``.
+
+    For callers that run the candidates as separate jobs (a deep ensemble spreads its
+    members' candidates over its workers): fit each with :func:`fit_as_candidate` and
+    keep :func:`better_candidate`, which gives what ``est.fit`` gives.
+    """
+    if _may_compare(est, n_rows) and _stops_early(est, n_rows):
+        return [AUTO_DROPOUT, 0.0]
+    return [None]
+
+
+def fit_as_candidate(est, rate, fit):
+    """Run ``fit()`` (``est``'s own fit) as the candidate with dropout ``rate``."""
+    if rate is None:
+        return fit()
+    est._dropout_candidate = rate
+    try:
+        return fit()
+    finally:
+        est.__dict__.pop("_dropout_candidate", None)
+
+
+def better_candidate(fitted):
+    """Index of the candidate :func:`fit_choosing_dropout` keeps among ``fitted``
+    (estimators fitted by :func:`fit_as_candidate` in the order of
+    :func:`candidate_rates`)."""
+    scores = [getattr(e, "best_validation_score_", None) for e in fitted]
+    if len(fitted) == 2 and None not in scores and scores[1] > scores[0]:
+        return 1
+    return 0
+
+
+def _stops_early(est, n_rows):
+    try:
+        return resolve_plan(est, n_rows).early_stopping
+    except Exception:  # a bad parameter: the fit itself says which
+        return False
 
 
 def _fit_candidate(est, fit_once, rate):
@@ -96,13 +141,13 @@ def fit_choosing_dropout(est, n_rows, fit_once):
     either fit leaves the estimator as it was before, as every failed fit does.
     Returns ``est``.
     """
-    if not _may_compare(est, n_rows):
-        fit_once()
+    if getattr(est, "_dropout_candidate", None) is not None or not (
+            _may_compare(est, n_rows) and _stops_early(est, n_rows)):
+        fit_once()  # one fit (or one candidate a caller compares, see candidate_rates)
         return est
     before = dict(est.__dict__)
     caught, interrupted = _fit_candidate(est, fit_once, AUTO_DROPOUT)
-    if interrupted or not resolve_plan(est, n_rows).early_stopping \
-            or est.best_validation_score_ is None:
+    if interrupted or est.best_validation_score_ is None:
         _reemit(caught)  # a stop the user asked for, or nothing to compare on
         return est
     with_dropout, caught_with = dict(est.__dict__), caught

@@ -113,6 +113,13 @@ net_ : skorch.NeuralNet
     feature_names_in_ : ndarray of str
         Only when X had string column names."""
 
+MLP_ATTRIBUTES = """\
+hidden_layer_sizes_ : tuple of int or None
+        The hidden layers the network was built with ("auto" resolved; None for your
+        own ``architecture`` module).
+    dropout_ : float or None
+        The dropout rate it was trained with ("auto" resolved, see ``dropout``)."""
+
 TRAINING_NOTES = """\
 Training.  Fitting either completes or leaves the estimator as it was.  If the loss
     diverges (non-finite, or far above the starting point's), or the fit is interrupted

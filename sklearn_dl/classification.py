@@ -325,6 +325,7 @@ class NNClassifier(_TabularMixin, _NNClassifierBase):
     ----------
     classes_ : ndarray of shape (n_classes,)
     {_doc.ATTRIBUTES}
+    {_doc.MLP_ATTRIBUTES}
 
     Notes
     -----

@@ -9,12 +9,7 @@ sklearn_dl estimators (tabular, CNN, transfer learning) or anything with
 
 from __future__ import annotations
 
-import os
-import warnings
-from collections import Counter
-
 import numpy as np
-from joblib import Parallel, delayed
 from sklearn.base import (
     BaseEstimator,
     ClassifierMixin,
@@ -28,35 +23,10 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import _check_number
+from ._ensemble_jobs import fit_members
 from ._rstyle import _RStyleMixin
 from ._validation import check_random_state_param
 from .distributions import MixtureDistribution, decompose_uncertainty
-
-
-def _fit_member(member, X, y, sample_weight, threads):
-    """Fit one member; returns it with the warnings its fit raised (category, message).
-
-    The warnings travel back to the parent, which emits them once under the user's
-    filters: worker processes know neither those filters nor each other's warnings."""
-    if threads is not None:
-        import torch
-
-        torch.set_num_threads(threads)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        if sample_weight is None:
-            member.fit(X, y)
-        else:
-            member.fit(X, y, sample_weight=sample_weight)
-    return member, [(w.category, str(w.message)) for w in caught]
-
-
-def _warn_once(records, n_members):
-    """Emit each distinct member warning once, saying how many members raised it."""
-    counts = Counter(r for member_records in records for r in dict.fromkeys(member_records))
-    for (category, message), count in counts.items():
-        suffix = f" ({count} of {n_members} ensemble members)" if n_members > 1 else ""
-        warnings.warn(message + suffix, category, stacklevel=3)
 
 
 class _BaseDeepEnsemble(_RStyleMixin, MetaEstimatorMixin, BaseEstimator):
@@ -127,16 +97,7 @@ class _BaseDeepEnsemble(_RStyleMixin, MetaEstimatorMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         seeds = rng.randint(0, 2**31 - 1, size=self.n_estimators)
         members = [clone(base).set_params(random_state=int(s)) for s in seeds]
-        cores = os.cpu_count() or 1
-        n_jobs = 1 if self.n_jobs is None else self.n_jobs
-        if n_jobs < 0:  # joblib's convention: -1 = all cores
-            n_jobs = max(1, cores + 1 + n_jobs)
-        workers = min(len(members), n_jobs)
-        threads = max(1, cores // workers) if workers > 1 else None
-        fitted = Parallel(n_jobs=workers)(
-            delayed(_fit_member)(m, X, y, sample_weight, threads) for m in members)
-        _warn_once([records for _, records in fitted], len(members))
-        self.estimators_ = [member for member, _ in fitted]
+        self.estimators_ = fit_members(members, X, y, sample_weight, self.n_jobs)
         first = self.estimators_[0]
         for attr in ("n_features_in_", "feature_names_in_", "classes_", "image_shape_"):
             if hasattr(first, attr):

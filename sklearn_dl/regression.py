@@ -43,6 +43,7 @@ class GaussianNLLRegressor(_TabularMixin, _DistributionalRegressor):
     Attributes
     ----------
     {_doc.ATTRIBUTES}
+    {_doc.MLP_ATTRIBUTES}
     y_mean_, y_scale_ : ndarray of shape (n_targets,)
         Target standardisation (weighted mean and sd of y).
     n_targets_ : int
@@ -129,6 +130,7 @@ class NNRegressor(_TabularMixin, _DistributionalRegressor):
     Attributes
     ----------
     {_doc.ATTRIBUTES}
+    {_doc.MLP_ATTRIBUTES}
     y_mean_, y_scale_ : ndarray or None
         Target standardisation, for location-scale families only.
     n_targets_ : int
@@ -208,6 +210,7 @@ class PoissonNLLRegressor(_TabularMixin, _DistributionalRegressor):
     Attributes
     ----------
     {_doc.ATTRIBUTES}
+    {_doc.MLP_ATTRIBUTES}
     n_targets_ : int
 
     Notes

@@ -1,0 +1,201 @@
+"""hidden_layer_sizes="auto" and dropout="auto": depth from the data's size, and from
+5,000 rows dropout chosen on the validation split (``sklearn_dl._auto_body``).
+
+The row threshold is lowered for these tests so that they run on a few hundred rows.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from sklearn.exceptions import ConvergenceWarning
+from skorch.callbacks import Callback
+
+from sklearn_dl import (
+    FitInterruptedWarning,
+    GaussianNLLRegressor,
+    NNClassifier,
+    PoissonNLLRegressor,
+    load,
+    save,
+)
+from sklearn_dl import _auto_body
+
+THRESHOLD = 300
+FAST = dict(max_epochs=25, early_stopping=True, patience=5, random_state=0)
+
+
+@pytest.fixture(autouse=True)
+def low_threshold(monkeypatch):
+    monkeypatch.setattr(_auto_body, "DEEP_FROM_ROWS", THRESHOLD)
+
+
+def _noisy(n, seed=0):
+    """Few rows, many features and a noisy target: dropout should help."""
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, 20))
+    return X, X[:, 0] + rng.normal(scale=1.0, size=n)
+
+
+def _noise_free(n, seed=0):
+    """A smooth, exactly determined target: dropout's noise only hurts."""
+    rng = np.random.RandomState(seed)
+    X = rng.uniform(-2, 2, size=(n, 2))
+    return X, np.sin(X[:, 0]) + 0.5 * X[:, 1]
+
+
+def _has_dropout(est):
+    return any(isinstance(m, torch.nn.Dropout) for m in est.net_.module_.modules())
+
+
+def _quiet(est, X, y, everything=False):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Warning if everything else ConvergenceWarning)
+        return est.fit(X, y)
+
+
+def test_depth_follows_the_number_of_rows():
+    X, y = _noise_free(THRESHOLD)
+    # (10 epochs do not fit this target: only the network's shape is tested here)
+    small = _quiet(GaussianNLLRegressor(max_epochs=10, random_state=0), X[:-1], y[:-1],
+                   everything=True)
+    large = _quiet(GaussianNLLRegressor(max_epochs=10, random_state=0), X, y,
+                   everything=True)
+    assert small.hidden_layer_sizes_ == (100,)
+    assert large.hidden_layer_sizes_ == (100, 100)
+    n_linear = [sum(isinstance(m, torch.nn.Linear) for m in e.net_.module_.body.modules())
+                for e in (small, large)]
+    assert n_linear == [1, 2]
+    # explicit sizes are kept exactly
+    est = _quiet(GaussianNLLRegressor(hidden_layer_sizes=7, max_epochs=2, random_state=0),
+                 X, y)
+    assert est.hidden_layer_sizes_ == (7,)
+
+
+@pytest.mark.parametrize("make_data", [_noisy, _noise_free])
+def test_auto_dropout_keeps_the_better_of_the_two_fits(make_data):
+    X, y = make_data(400)
+    auto = _quiet(GaussianNLLRegressor(**FAST), X, y)
+    with_dropout = _quiet(GaussianNLLRegressor(dropout=0.1, **FAST), X, y)
+    without = _quiet(GaussianNLLRegressor(dropout=0.0, **FAST), X, y)
+    better = max((with_dropout, without), key=lambda e: e.best_validation_score_)
+    assert auto.dropout_ == better.dropout_
+    assert auto.best_validation_score_ == better.best_validation_score_
+    np.testing.assert_allclose(auto.predict(X), better.predict(X), rtol=1e-6)
+    assert _has_dropout(auto) == (auto.dropout_ > 0)
+
+
+def test_the_data_decide_dropout():
+    # a noise-free target keeps the network without dropout, a noisy one with it
+    assert _quiet(GaussianNLLRegressor(**FAST), *_noise_free(400)).dropout_ == 0.0
+    X, y = _noisy(400)
+    assert _quiet(GaussianNLLRegressor(**dict(FAST, max_epochs=60)), X, y).dropout_ == 0.1
+
+
+def test_no_comparison_without_a_validation_split_or_with_mc_dropout():
+    X, y = _noise_free(400)
+    no_split = _quiet(GaussianNLLRegressor(max_epochs=3, random_state=0), X, y)
+    assert no_split.dropout_ == 0.0 and no_split.best_validation_score_ is None
+    mc = _quiet(GaussianNLLRegressor(mc_samples=3, **FAST), X, y)
+    assert mc.dropout_ == 0.1  # MC dropout needs its dropout
+    glm = _quiet(PoissonNLLRegressor(hidden_layer_sizes=(), **FAST), X, np.round(y + 3))
+    assert glm.hidden_layer_sizes_ == ()
+    fixed = _quiet(GaussianNLLRegressor(dropout=0.3, **FAST), X, y)
+    assert fixed.dropout_ == 0.3
+
+
+def test_warm_start_keeps_the_chosen_network():
+    X, y = _noise_free(400)
+    est = _quiet(GaussianNLLRegressor(warm_start=True, **FAST), X, y)
+    chosen, n_iter = est.dropout_, est.n_iter_
+    _quiet(est, X, y)
+    assert est.dropout_ == chosen and est.n_iter_ > n_iter
+
+
+def test_only_the_kept_fits_warnings_are_emitted():
+    X, y = _noisy(400)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        GaussianNLLRegressor(max_epochs=2, early_stopping=True, random_state=0).fit(X, y)
+    convergence = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert len(convergence) == 1  # both candidates stop at max_epochs: one warning
+
+
+class InterruptWithoutDropout(Callback):
+    """Interrupt the candidate without dropout at its third epoch."""
+
+    def on_epoch_end(self, net, **kwargs):
+        has_dropout = any(isinstance(m, torch.nn.Dropout) for m in net.module_.modules())
+        if not has_dropout and len(net.history) == 3:
+            raise KeyboardInterrupt
+
+
+class FailWithoutDropout(Callback):
+    def on_epoch_end(self, net, **kwargs):
+        if not any(isinstance(m, torch.nn.Dropout) for m in net.module_.modules()):
+            raise RuntimeError("boom")
+
+
+def test_an_interrupt_during_the_comparison_keeps_the_completed_fit():
+    X, y = _noisy(400)
+    est = GaussianNLLRegressor(callbacks=[InterruptWithoutDropout()], **FAST)
+    with pytest.warns(FitInterruptedWarning, match="while it compared dropout=0"):
+        _quiet(est, X, y)
+    assert est.dropout_ == 0.1 and _has_dropout(est)
+    assert np.isfinite(est.predict(X)).all()
+
+
+def test_an_error_in_either_fit_leaves_the_estimator_unfitted():
+    X, y = _noisy(400)
+    est = GaussianNLLRegressor(callbacks=[FailWithoutDropout()], **FAST)
+    with pytest.raises(RuntimeError, match="boom"):
+        _quiet(est, X, y)
+    assert not [k for k in vars(est) if k.endswith("_") and not k.startswith("_")]
+
+
+def test_classifier_chooses_too_and_is_deterministic():
+    rng = np.random.RandomState(1)
+    X = rng.normal(size=(400, 5))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    a = _quiet(NNClassifier(**FAST), X, y)
+    b = _quiet(NNClassifier(**FAST), X, y)
+    assert a.hidden_layer_sizes_ == (100, 100) and a.dropout_ in (0.0, 0.1)
+    assert a.dropout_ == b.dropout_
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    assert (a.predict(X) == y).mean() > 0.9
+
+
+def test_saved_auto_network_loads_with_its_resolved_body(tmp_path):
+    X, y = _noise_free(400)
+    est = _quiet(GaussianNLLRegressor(**FAST), X, y)
+    save(est, tmp_path / "model.safetensors")
+    loaded = load(tmp_path / "model.safetensors")
+    assert loaded.hidden_layer_sizes_ == (100, 100) and loaded.dropout_ == est.dropout_
+    np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
+
+
+def test_bad_hidden_layer_sizes_strings_are_refused():
+    X, y = _noise_free(50)
+    with pytest.raises(ValueError, match="hidden_layer_sizes must be 'auto'"):
+        GaussianNLLRegressor(hidden_layer_sizes="big").fit(X, y)
+
+
+def test_ensemble_members_compare_as_their_own_fit_would():
+    # the ensemble runs each member's two candidates as separate jobs (to share its
+    # workers better); every member must end up exactly as its own fit leaves it
+    from sklearn.base import clone
+
+    from sklearn_dl import DeepEnsembleRegressor
+
+    X, y = _noisy(400)
+    base = GaussianNLLRegressor(**dict(FAST, max_epochs=15))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ens = DeepEnsembleRegressor(base, n_estimators=3, random_state=0).fit(X, y)
+    for member in ens.estimators_:
+        alone = _quiet(clone(base).set_params(random_state=member.random_state), X, y)
+        assert member.dropout == "auto" and member.dropout_ == alone.dropout_
+        assert member.best_validation_score_ == alone.best_validation_score_
+        np.testing.assert_array_equal(member.predict(X), alone.predict(X))
+        assert not hasattr(member, "_dropout_candidate")
