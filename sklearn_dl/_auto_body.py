@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import warnings
 
+from sklearn.utils.validation import _num_samples
+
 from ._plan import resolve_plan
 from ._training_trust import FitInterruptedWarning
 
@@ -95,10 +97,24 @@ def better_candidate(fitted):
     """Index of the candidate :func:`fit_choosing_dropout` keeps among ``fitted``
     (estimators fitted by :func:`fit_as_candidate` in the order of
     :func:`candidate_rates`)."""
-    scores = [getattr(e, "best_validation_score_", None) for e in fitted]
-    if len(fitted) == 2 and None not in scores and scores[1] > scores[0]:
+    if len(fitted) == 2 and _without_dropout_wins(
+            *(getattr(e, "best_validation_score_", None) for e in fitted)):
         return 1
     return 0
+
+
+def _without_dropout_wins(score_with, score_without):
+    # strictly better only: a tie (or a missing score) keeps dropout
+    return None not in (score_with, score_without) and score_without > score_with
+
+
+def num_rows(X):
+    """Rows of ``X`` for the rule, or 0 when ``X`` is no table (the fit's own validation
+    then says what is wrong)."""
+    try:
+        return _num_samples(X)
+    except TypeError:
+        return 0
 
 
 def _stops_early(est, n_rows):
@@ -110,13 +126,9 @@ def _stops_early(est, n_rows):
 
 def _fit_candidate(est, fit_once, rate):
     """Fit with dropout ``rate``; returns the warnings it raised (not yet emitted)."""
-    est._dropout_candidate = rate
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            fit_once()
-    finally:
-        est.__dict__.pop("_dropout_candidate", None)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit_as_candidate(est, rate, fit_once)
     interrupted = any(issubclass(w.category, FitInterruptedWarning) for w in caught)
     return caught, interrupted
 
@@ -164,7 +176,8 @@ def fit_choosing_dropout(est, n_rows, fit_once):
             f"{type(est).__name__}.fit was interrupted while it compared dropout=0 with "
             "dropout=0.1 (dropout='auto'); the model keeps the completed fit with "
             "dropout 0.1.", FitInterruptedWarning, stacklevel=3)
-    elif est.best_validation_score_ > with_dropout["best_validation_score_"]:
+    elif _without_dropout_wins(with_dropout["best_validation_score_"],
+                               est.best_validation_score_):
         _reemit(caught)
     else:
         _keep(est, with_dropout)

@@ -13,9 +13,7 @@ from collections import Counter
 
 from joblib import Parallel, delayed
 from sklearn.base import clone
-from sklearn.utils.validation import _num_samples
-
-from ._auto_body import better_candidate, candidate_rates, fit_as_candidate
+from ._auto_body import better_candidate, candidate_rates, fit_as_candidate, num_rows
 
 
 def fit_members(members, X, y, sample_weight, n_jobs):
@@ -31,9 +29,9 @@ def fit_members(members, X, y, sample_weight, n_jobs):
     n_jobs = 1 if n_jobs is None else n_jobs
     if n_jobs < 0:  # joblib's convention: -1 = all cores
         n_jobs = max(1, cores + 1 + n_jobs)
-    n_rows = _num_rows(X)
+    n_rows = num_rows(X)
     jobs = [(i, m if k == 0 else clone(m), rate) for i, m in enumerate(members)
-            for k, rate in enumerate(_candidate_rates(m, n_rows))]
+            for k, rate in enumerate(candidate_rates(m, n_rows))]
     workers = min(len(jobs), n_jobs)
     threads = max(1, cores // workers) if workers > 1 else None
     done = Parallel(n_jobs=workers)(
@@ -61,20 +59,6 @@ def _fit_member(member, X, y, sample_weight, threads, dropout_candidate=None):
         kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
         fit_as_candidate(member, dropout_candidate, lambda: member.fit(X, y, **kwargs))
     return member, [(w.category, str(w.message)) for w in caught]
-
-
-def _candidate_rates(member, n_rows):
-    try:
-        return candidate_rates(member, n_rows)
-    except AttributeError:  # not an MLP estimator: no dropout="auto" to compare
-        return [None]
-
-
-def _num_rows(X):
-    try:
-        return _num_samples(X)
-    except TypeError:
-        return 0  # the members' own validation says what is wrong
 
 
 def _warn_once(records, n_members):

@@ -15,14 +15,19 @@ import weakref
 
 import numpy as np
 import torch
-from sklearn.utils.validation import _num_samples, validate_data
+from sklearn.utils.validation import validate_data
 
 from . import _skorch
+from ._auto_body import (
+    auto_dropout,
+    auto_hidden_layer_sizes,
+    fit_choosing_dropout,
+    num_rows,
+)
 from ._base import _check_number, weighted_mean_std
 from ._fitting import _FitMixin
 from ._modules import Standardize
 from ._validation import check_flag, numeric_input, refuse_sparse
-from ._auto_body import auto_dropout, auto_hidden_layer_sizes, fit_choosing_dropout
 from .bodies import get_activation, make_mlp
 from .bodies.custom import make_custom_body
 
@@ -149,12 +154,8 @@ class _TabularMixin:
         return ("mlp", sizes, None)  # None: "auto", resolved from the data
 
     def fit(self, X, y, sample_weight=None):
-        try:
-            n_rows = _num_samples(X)
-        except TypeError:
-            n_rows = 0  # not a table: the fit's own validation says so
         return fit_choosing_dropout(
-            self, n_rows,
+            self, num_rows(X),
             lambda: self._atomic_fit(X, y, sample_weight, partial=False, classes=None))
 
     fit.__doc__ = _FitMixin.fit.__doc__
