@@ -28,13 +28,12 @@ default="relu"
         re-initialised copy is trained), or a callable ``n_features -> nn.Module``.
         With a custom module the MLP parameters must keep their defaults."""
 
-TRAINING = """\
+_TRAINING = """\
 optimizer : {"adam", "adamw", "sgd", "rmsprop", "adagrad"} or torch optimizer class, \
 default="adam"
     lr : float, default=1e-3
         Learning rate.
-    weight_decay : float, default=0.0
-        L2 penalty (the optimizer's weight decay).
+    @WEIGHT_DECAY@
     l1 : float, default=0.0
         L1 penalty on the weight matrices, added to the training loss.
     batch_size : int or "auto", default="auto"
@@ -58,6 +57,21 @@ default="adam"
         Share held out for validation; None means 0.1 with early stopping, else 0 (all
         data is used for training).  A positive value without early stopping only
         records ``valid_loss`` in ``history_``."""
+
+_WEIGHT_DECAY_TABLES = """\
+weight_decay : float or "auto", default="auto"
+        L2 penalty (the optimizer's weight decay).  "auto": 1e-3 for an MLP with
+        hidden layers on fewer than 5,000 rows (on small tables it keeps the net from
+        growing over-confident), else 0 (a GLM, your own module, larger tables); the
+        fitted ``weight_decay_`` says which."""
+
+_WEIGHT_DECAY_IMAGES = """\
+weight_decay : float, default=0.0
+        L2 penalty (the optimizer's weight decay)."""
+
+#: the training parameters of the tabular estimators, and of the image ones
+TRAINING = _TRAINING.replace("@WEIGHT_DECAY@", _WEIGHT_DECAY_TABLES)
+TRAINING_IMAGE = _TRAINING.replace("@WEIGHT_DECAY@", _WEIGHT_DECAY_IMAGES)
 
 COMMON = """\
 mc_samples : int, default=0
@@ -109,6 +123,8 @@ net_ : skorch.NeuralNet
     null_loss_ : float
         Training NLL of the marginal model (the best constant prediction) the network
         started from.
+    weight_decay_ : float
+        The L2 penalty the network was trained with ("auto" resolved).
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Only when X had string column names."""

@@ -126,6 +126,7 @@ class _FitMixin:
                     group["lr"] *= self.lr / net.lr
                 net.lr = self.lr
         else:
+            self.weight_decay_ = self._resolve_weight_decay(len(X))
             with _skorch.seeded(init_seed):
                 preprocess = self._make_preprocess(X_train, w_train)
                 module = self._build_module(X, preprocess, family, n_targets, body_params)
@@ -152,6 +153,15 @@ class _FitMixin:
         self._fit_statistics([train_data, valid_data], w[order])
         return self
 
+    def _resolve_weight_decay(self, n_rows):
+        """The L2 penalty a new network trained on ``n_rows`` rows gets: ``"auto"`` is 0
+        here (the tabular side overrides it, see ``_auto_body``)."""
+        return 0.0 if isinstance(self.weight_decay, str) else float(self.weight_decay)
+
+    def _fitted_weight_decay(self):
+        # a model saved before ``weight_decay_`` existed had a number as its parameter
+        return getattr(self, "weight_decay_", self.weight_decay)
+
     def _build_module(self, X, preprocess, family, n_targets, body_params):
         """The network ``BodyHead(body, head, preprocess)`` for inputs like ``X``."""
         body, n_features = self._make_body(X, body_params)
@@ -167,7 +177,7 @@ class _FitMixin:
         return _skorch.make_net(
             module, family,
             train_data=train_data, valid_data=valid_data,
-            optimizer=self.optimizer, lr=self.lr, weight_decay=self.weight_decay,
+            optimizer=self.optimizer, lr=self.lr, weight_decay=self._fitted_weight_decay(),
             l1=self.l1, batch_size=batch_size,
             max_epochs=plan.max_epochs, early_stopping=plan.early_stopping,
             patience=plan.patience, converge=plan.converge, callbacks=self.callbacks,

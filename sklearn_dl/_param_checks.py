@@ -73,7 +73,7 @@ class _ParamChecksMixin:
     def _check_params(self):
         """Validate the training parameters; returns the body's checked settings."""
         _check_number("lr", self.lr, low=0, low_open=True)
-        _check_number("weight_decay", self.weight_decay, low=0)
+        _check_auto("weight_decay", self.weight_decay, low=0)
         _check_number("l1", self.l1, low=0)
         _check_auto("batch_size", self.batch_size, low=1, integer=True)
         _check_auto("max_epochs", self.max_epochs, low=1, integer=True)

@@ -21,6 +21,7 @@ from . import _skorch
 from ._auto_body import (
     auto_dropout,
     auto_hidden_layer_sizes,
+    auto_weight_decay,
     fit_choosing_dropout,
     num_rows,
 )
@@ -77,7 +78,7 @@ class _TabularMixin:
         architecture="mlp",
         optimizer="adam",
         lr=1e-3,
-        weight_decay=0.0,
+        weight_decay="auto",
         l1=0.0,
         batch_size="auto",
         max_epochs="auto",
@@ -199,6 +200,11 @@ class _TabularMixin:
         # the settings the network was built with (the "auto" values resolved)
         self.hidden_layer_sizes_, self.dropout_ = sizes, dropout
         return make_mlp(X.shape[1], sizes, self.activation, dropout, self.batchnorm)
+
+    def _resolve_weight_decay(self, n_rows):
+        if isinstance(self.weight_decay, str):  # "auto" (see _auto_body)
+            return auto_weight_decay(self, n_rows)
+        return float(self.weight_decay)
 
     def _fitted_body_params(self, body_params):
         """``body_params`` with the fitted network's resolved settings (to rebuild it)."""

@@ -352,7 +352,7 @@ class NNClassifier(_TabularMixin, _NNClassifierBase):
         architecture="mlp",
         optimizer="adam",
         lr=1e-3,
-        weight_decay=0.0,
+        weight_decay="auto",
         l1=0.0,
         batch_size="auto",
         max_epochs="auto",
@@ -417,7 +417,7 @@ global_pool : default=None
         ``random_state``: a preset ("light", "standard", "strong"), a list of names
         ("rotation", "zoom", "width_shift", "height_shift", "hflip", "vflip",
         "contrast") or ``{{name: strength}}``; see :mod:`sklearn_dl.augmentation`.
-    {_doc.TRAINING}
+    {_doc.TRAINING_IMAGE}
     {_doc.COMMON}
     class_weight : dict, "balanced" or None, default=None
         As in :class:`NNClassifier`.

@@ -77,7 +77,7 @@ class GaussianNLLRegressor(_TabularMixin, _DistributionalRegressor):
         architecture="mlp",
         optimizer="adam",
         lr=1e-3,
-        weight_decay=0.0,
+        weight_decay="auto",
         l1=0.0,
         batch_size="auto",
         max_epochs="auto",
@@ -162,7 +162,7 @@ class NNRegressor(_TabularMixin, _DistributionalRegressor):
         architecture="mlp",
         optimizer="adam",
         lr=1e-3,
-        weight_decay=0.0,
+        weight_decay="auto",
         l1=0.0,
         batch_size="auto",
         max_epochs="auto",
@@ -256,7 +256,7 @@ class CNNRegressor(_ImageMixin, _DistributionalRegressor):
     architecture, filters, kernel_size, pooling, dense_units, dropout, batchnorm, \
 activation, global_pool, image_shape, layout, image_size, standardize, augment
         The CNN body and image inputs, as in :class:`sklearn_dl.CNNClassifier`.
-    {_doc.TRAINING}
+    {_doc.TRAINING_IMAGE}
     {_doc.COMMON}
 
     Attributes
