@@ -63,8 +63,9 @@ def main():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(args.n, args.d)).astype(np.float32)
     y = (X[:, 0] + X[:, 1] > 0).astype(int) + (X[:, 2] > 1)
-    est = NNClassifier(hidden_layer_sizes=tuple(args.hidden), dropout=0.0, max_epochs=1,
-                       batch_size=args.batch_size, standardize=False, random_state=0)
+    est = NNClassifier(hidden_layer_sizes=tuple(args.hidden), dropout=0.0, weight_decay=0.0,
+                       max_epochs=1, batch_size=args.batch_size, standardize=False,
+                       random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         est.fit(X, y)

@@ -150,8 +150,10 @@ def fit_sklearn_dl(task, X, y, hidden, epochs, bs, lr, seed, standardize=False, 
 
     from sklearn_dl import GaussianNLLRegressor, NNClassifier
 
-    # dropout=0.0: the same network as the others ("auto" adds dropout below 5,000 rows)
-    common = dict(hidden_layer_sizes=hidden, dropout=0.0, max_epochs=epochs, batch_size=bs,
+    # dropout=0, weight_decay=0: the same network and optimizer as the others ("auto"
+    # adds both below 5,000 rows)
+    common = dict(hidden_layer_sizes=hidden, dropout=0.0, weight_decay=0.0,
+                  max_epochs=epochs, batch_size=bs,
                   lr=lr, optimizer="adam", standardize=standardize, random_state=seed,
                   verbose=verbose)
     est = (GaussianNLLRegressor(heteroscedastic=True, **common) if task == "regression"

@@ -36,7 +36,8 @@ class _RStyleMixin:
         family = self.family_
         out = []
         with torch.no_grad():
-            for X, (y, _) in _skorch.BatchIterator(data, batch_size=self.net_.batch_size):
+            batch_size = _skorch.eval_batch_size(data, self.net_.batch_size)
+            for X, (y, _) in _skorch.BatchIterator(data, batch_size=batch_size):
                 raw = module(X.to(self.net_.device))
                 out.append(family.log_prob(raw.double(), y.to(raw.device).to(
                     torch.float64 if y.is_floating_point() else y.dtype)).cpu().numpy())

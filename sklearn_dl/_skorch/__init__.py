@@ -27,7 +27,14 @@ and the estimators look them up here at call time, so patching ``_skorch.make_ne
 from __future__ import annotations
 
 from .callbacks import EpochProgress, _user_callbacks, _UserTargets, callback_names
-from .data import ArrayDataset, BatchIterator, ShuffleSeeds, _collate, as_float_tensor
+from .data import (
+    ArrayDataset,
+    BatchIterator,
+    ShuffleSeeds,
+    _collate,
+    as_float_tensor,
+    eval_batch_size,
+)
 from .history import history_frame, history_from_rows
 from .monitor import TrainingMonitor, _marginal_state, _state_copy, dataset_loss
 from .net import LOSS_TOLERANCE, DistributionNet, FamilyNLL, NetOutputs, _l1_penalty, make_net

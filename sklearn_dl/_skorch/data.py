@@ -16,6 +16,11 @@ from skorch.dataset import Dataset as SkorchDataset
 from torch.utils.data import DataLoader
 
 
+#: Shuffled batches are gathered in chunks of about this many input elements (16 MB of
+#: float32)
+_CHUNK_ELEMENTS = 1 << 22
+
+
 class ArrayDataset(SkorchDataset):
     """In-memory tensors ``X`` and optional target ``y`` and sample weights ``w``.
 
@@ -38,11 +43,20 @@ class ArrayDataset(SkorchDataset):
             return self.X[i], None
         return self.X[i], (self.y[i], None if self.w is None else self.w[i])
 
-    def batch(self, idx):
-        """The batch at index tensor/slice ``idx``, in the item layout above."""
+    def gathered(self, order):
+        """The rows at index tensor ``order``, as an ``ArrayDataset`` (one gather per
+        tensor; its batches are then views)."""
+        def take(t):
+            return None if t is None else t.index_select(0, order)
+        return ArrayDataset(take(self.X), take(self.y), take(self.w))
+
+    def rows(self, start, length):
+        """The batch of rows ``start:start + length`` (views, no copy)."""
+        def view(t):
+            return None if t is None else t.narrow(0, start, length)
         if self.y is None:
-            return self.X[idx], None
-        return self.X[idx], (self.y[idx], None if self.w is None else self.w[idx])
+            return view(self.X), None
+        return view(self.X), (view(self.y), view(self.w))
 
 
 def _collate(items):
@@ -106,12 +120,22 @@ class BatchIterator:
 
     def _batches(self):
         if isinstance(self.dataset, ArrayDataset):
-            n = len(self.dataset)
-            order = torch.randperm(n, generator=self.generator) if self.shuffle else None
-            for start in range(0, n, self.batch_size):
-                idx = (order[start:start + self.batch_size] if order is not None
-                       else slice(start, start + self.batch_size))
-                yield self.dataset.batch(idx)
+            data, n, bs = self.dataset, len(self.dataset), self.batch_size
+            if not self.shuffle:
+                for start in range(0, n, bs):
+                    yield data.rows(start, min(bs, n - start))
+                return
+            order = torch.randperm(n, generator=self.generator)
+            # Gather a chunk of shuffled rows at once and hand out views of it: one
+            # indexing call per chunk instead of one per batch (each costs about as much
+            # as a small MLP's layer), while a chunk stays small next to the data.
+            row_numel = max(1, data.X[0].numel()) if n else 1
+            chunk = bs * max(1, _CHUNK_ELEMENTS // (bs * row_numel))
+            for first in range(0, n, chunk):
+                part = data.gathered(order[first:first + chunk])
+                m = len(part)
+                for start in range(0, m, bs):
+                    yield part.rows(start, min(bs, m - start))
         else:
             loader = DataLoader(self.dataset, batch_size=self.batch_size,
                                 shuffle=self.shuffle, generator=self.generator,
@@ -123,6 +147,22 @@ class BatchIterator:
             if self.transform is not None:
                 X = self.transform(X)
             yield X, target
+
+
+#: Evaluation passes over a training set (no gradients) take batches of about this many
+#: input elements, up to :data:`_EVAL_MAX_ROWS` rows, and never fewer than the net's
+#: ``batch_size``: a small table in one or two forward calls instead of one per
+#: training batch, while images keep their training batches.
+_EVAL_ELEMENTS, _EVAL_MAX_ROWS = 1 << 18, 4096
+
+
+def eval_batch_size(dataset, batch_size):
+    """Rows per batch for a no-gradient pass over ``dataset`` (see above)."""
+    X = getattr(dataset, "X", None)
+    if not isinstance(X, torch.Tensor) or len(X) == 0:
+        return max(1, batch_size)
+    rows = min(_EVAL_MAX_ROWS, _EVAL_ELEMENTS // max(1, X[0].numel()))
+    return max(1, batch_size, rows)
 
 
 def as_float_tensor(X):

@@ -7,7 +7,7 @@ import math
 import torch
 from skorch.callbacks import Callback
 
-from .data import ArrayDataset, BatchIterator
+from .data import ArrayDataset, BatchIterator, eval_batch_size
 
 
 # -- callbacks ----------------------------------------------------------------------------
@@ -137,7 +137,8 @@ def dataset_loss(net, data, max_rows=20_000):
     net.module_.eval()
     total, count = 0.0, 0
     with torch.no_grad():
-        for X, target in BatchIterator(subset, batch_size=max(1, net.batch_size)):
+        batch_size = eval_batch_size(subset, net.batch_size)
+        for X, target in BatchIterator(subset, batch_size=batch_size):
             raw = net.module_(X.to(net.device))
             loss = net.get_loss(raw, target, X=X, training=False)
             total += float(loss) * len(X)

@@ -11,7 +11,7 @@ from skorch.utils import to_numpy
 from torch import nn
 
 from .callbacks import EpochProgress, _user_callbacks
-from .data import ArrayDataset, BatchIterator, ShuffleSeeds
+from .data import ArrayDataset, BatchIterator, ShuffleSeeds, eval_batch_size
 from .monitor import TrainingMonitor
 from .optim import optimizer_options, resolve_optimizer
 
@@ -125,12 +125,19 @@ class DistributionNet(NeuralNet):
 
     def _set_training(self, training=True):
         # skorch calls module.train(mode) before every batch, which walks all submodules
-        # through nn.Module.__setattr__; only switch when some submodule needs it
+        # through nn.Module.__setattr__; switch only when the mode changes.  What this
+        # net last set is remembered per module (a module may keep parts in eval mode on
+        # purpose, a frozen backbone's batchnorm, so the submodules' flags cannot tell);
+        # a switch by anyone else shows in the module's own flag.
+        last = self.__dict__.setdefault("_modes_set", {})
         for name in self._modules + self._criteria:
             module = getattr(self, name + "_")
-            if isinstance(module, torch.nn.Module) and any(
-                    m.training != training for m in module.modules()):
-                module.train(training)
+            if not isinstance(module, torch.nn.Module):
+                continue
+            if last.get(name) == (id(module), training) and module.training == training:
+                continue
+            module.train(training)
+            last[name] = (id(module), training)
 
     # -- the estimator's view, for scoring callbacks --------------------------------------
     def _raw(self, X):
@@ -202,6 +209,8 @@ def make_net(module, family, *, train_data, valid_data=None, optimizer="adam", l
         extra["callbacks__print_log"] = None
     if valid_data is None:
         extra["callbacks__valid_loss"] = None
+    else:  # the validation pass needs no gradients: a small table in one or two batches
+        extra["iterator_valid__batch_size"] = eval_batch_size(valid_data, batch_size)
     if early_stopping and valid_data is None:
         raise ValueError("early_stopping needs validation data.")
     # one stopping rule: on the validation loss (early stopping) or, without validation,
