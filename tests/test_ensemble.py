@@ -66,7 +66,10 @@ def test_epistemic_variance_grows_away_from_the_data(ensemble):
     inside = np.linspace(-2, 2, 20).reshape(-1, 1)  # make_heteroscedastic's x range
     outside = np.linspace(6, 8, 20).reshape(-1, 1)
     u_in, u_out = ensemble.predict_uncertainty(inside), ensemble.predict_uncertainty(outside)
-    assert u_out.epistemic.mean() > 10 * u_in.epistemic.mean()
+    # members that agree give a ratio near 1; trained members disagree far more outside
+    # (random_state 0-2: 8.8x, 15.3x, 29.3x with these members; 10.2x, 21.4x, 21.8x
+    # without the small-data weight decay, so the bound is set below the seed spread)
+    assert u_out.epistemic.mean() > 5 * u_in.epistemic.mean()
     np.testing.assert_allclose(u_in.total, ensemble.predict(inside, return_std=True)[1] ** 2)
 
 
