@@ -43,15 +43,22 @@ class ArrayDataset(SkorchDataset):
             return self.X[i], None
         return self.X[i], (self.y[i], None if self.w is None else self.w[i])
 
+    def batch(self, idx):
+        """The batch at index tensor/slice ``idx``, in the item layout above (subclasses
+        with lazily loaded inputs load just these rows)."""
+        if self.y is None:
+            return self.X[idx], None
+        return self.X[idx], (self.y[idx], None if self.w is None else self.w[idx])
+
     def gathered(self, order):
-        """The rows at index tensor ``order``, as an ``ArrayDataset`` (one gather per
-        tensor; its batches are then views)."""
+        """The rows at index tensor ``order`` as an ``ArrayDataset`` of tensors (one
+        gather per tensor; its batches are then views).  Needs tensor inputs."""
         def take(t):
             return None if t is None else t.index_select(0, order)
         return ArrayDataset(take(self.X), take(self.y), take(self.w))
 
     def rows(self, start, length):
-        """The batch of rows ``start:start + length`` (views, no copy)."""
+        """The batch of rows ``start:start + length`` as views.  Needs tensor inputs."""
         def view(t):
             return None if t is None else t.narrow(0, start, length)
         if self.y is None:
@@ -121,16 +128,20 @@ class BatchIterator:
     def _batches(self):
         if isinstance(self.dataset, ArrayDataset):
             data, n, bs = self.dataset, len(self.dataset), self.batch_size
-            if not self.shuffle:
+            order = torch.randperm(n, generator=self.generator) if self.shuffle else None
+            if type(data) is not ArrayDataset or not isinstance(data.X, torch.Tensor):
+                for start in range(0, n, bs):  # lazily loaded: the dataset's own batches
+                    yield data.batch(order[start:start + bs] if order is not None
+                                     else slice(start, start + bs))
+                return
+            if order is None or n == 0:
                 for start in range(0, n, bs):
                     yield data.rows(start, min(bs, n - start))
                 return
-            order = torch.randperm(n, generator=self.generator)
             # Gather a chunk of shuffled rows at once and hand out views of it: one
             # indexing call per chunk instead of one per batch (each costs about as much
             # as a small MLP's layer), while a chunk stays small next to the data.
-            row_numel = max(1, data.X[0].numel()) if n else 1
-            chunk = bs * max(1, _CHUNK_ELEMENTS // (bs * row_numel))
+            chunk = bs * max(1, _CHUNK_ELEMENTS // (bs * max(1, data.X[0].numel())))
             for first in range(0, n, chunk):
                 part = data.gathered(order[first:first + chunk])
                 m = len(part)
