@@ -199,3 +199,66 @@ def test_ensemble_members_compare_as_their_own_fit_would():
         assert member.best_validation_score_ == alone.best_validation_score_
         np.testing.assert_array_equal(member.predict(X), alone.predict(X))
         assert not hasattr(member, "_dropout_candidate")
+
+
+# -- weight_decay="auto" ---------------------------------------------------------------------
+def _decay(est):
+    groups = est.net_.optimizer_.param_groups
+    assert len({g["weight_decay"] for g in groups}) == 1
+    return groups[0]["weight_decay"]
+
+
+def test_auto_weight_decay_penalises_only_a_small_data_mlp():
+    X, y = _noisy(THRESHOLD - 50)
+    small = _quiet(GaussianNLLRegressor(**FAST), X, y)
+    assert small.weight_decay_ == _auto_body.AUTO_WEIGHT_DECAY == _decay(small) == 1e-3
+    glm = _quiet(GaussianNLLRegressor(hidden_layer_sizes=(), **FAST), X, y)
+    assert glm.weight_decay_ == _decay(glm) == 0.0  # summary() keeps the MLE
+    own = _quiet(GaussianNLLRegressor(architecture=torch.nn.Linear(20, 8), **FAST), X, y)
+    assert own.weight_decay_ == 0.0
+    fixed = _quiet(GaussianNLLRegressor(weight_decay=0.05, **FAST), X, y)
+    assert fixed.weight_decay_ == _decay(fixed) == 0.05
+    X, y = _noisy(THRESHOLD)
+    medium = _quiet(GaussianNLLRegressor(**FAST), X, y)
+    assert medium.weight_decay_ == _decay(medium) == 0.0
+
+
+def test_auto_weight_decay_shrinks_the_weights():
+    # same seeds, same data: the penalty is the only difference
+    X, y = _noisy(THRESHOLD - 50)
+    args = dict(FAST, early_stopping=False, max_epochs=100, dropout=0.0)
+    auto = _quiet(GaussianNLLRegressor(**args), X, y)
+    none = _quiet(GaussianNLLRegressor(weight_decay=0.0, **args), X, y)
+
+    def weight_norm(est):
+        return sum(float(p.pow(2).sum()) for n, p in est.net_.module_.named_parameters()
+                   if n.endswith("weight"))
+
+    assert weight_norm(auto) < 0.97 * weight_norm(none)  # (exactly equal if unapplied)
+
+
+def test_auto_weight_decay_is_resolved_once_per_network():
+    # a warm start and partial_fit on a few rows keep the first fit's penalty (the
+    # optimizer's setting), whatever the size of the later batches
+    X, y = _noisy(THRESHOLD + 100)
+    est = _quiet(GaussianNLLRegressor(warm_start=True, **FAST), X, y)
+    assert est.weight_decay_ == 0.0
+    _quiet(est, X[:50], y[:50])
+    est.partial_fit(X[:20], y[:20])
+    assert est.weight_decay_ == _decay(est) == 0.0
+
+
+def test_bad_weight_decay_is_refused_before_training():
+    X, y = _noise_free(50)
+    with pytest.raises(ValueError, match="weight_decay must be 'auto' or a number"):
+        GaussianNLLRegressor(weight_decay="strong").fit(X, y)
+    with pytest.raises(ValueError, match="weight_decay"):
+        NNClassifier(weight_decay=-1.0).fit(X, (y > 0).astype(int))
+
+
+def test_saved_model_keeps_its_weight_decay(tmp_path):
+    X, y = _noisy(THRESHOLD - 50)
+    est = _quiet(GaussianNLLRegressor(**FAST), X, y)
+    save(est, tmp_path / "model.safetensors")
+    loaded = load(tmp_path / "model.safetensors")
+    assert loaded.weight_decay_ == 1e-3 == _decay(loaded)
