@@ -64,8 +64,9 @@ def test_no_gradient_passes_batch_tables_but_not_images():
     assert _skorch.eval_batch_size(table, 128) == 4096
     wide = _skorch.ArrayDataset(torch.zeros(100, 100_000), torch.zeros(100))
     assert _skorch.eval_batch_size(wide, 32) == 32  # never below the training batch
-    images = _skorch.ArrayDataset(torch.zeros(10, 3, 64, 64), torch.zeros(10))
-    assert _skorch.eval_batch_size(images, 128) == 128
+    for shape in [(10, 1, 8, 8), (10, 3, 64, 64)]:  # small or large images
+        images = _skorch.ArrayDataset(torch.zeros(shape), torch.zeros(10))
+        assert _skorch.eval_batch_size(images, 128) == 128
 
 
 class SwitchToEval(Callback):

@@ -160,19 +160,20 @@ class BatchIterator:
             yield X, target
 
 
-#: Evaluation passes over a training set (no gradients) take batches of about this many
+#: Evaluation passes over a table (no gradients) take batches of about this many
 #: input elements, up to :data:`_EVAL_MAX_ROWS` rows, and never fewer than the net's
 #: ``batch_size``: a small table in one or two forward calls instead of one per
-#: training batch, while images keep their training batches.
+#: training batch.  Images keep their training batch (a CNN's activations are many
+#: times its input).
 _EVAL_ELEMENTS, _EVAL_MAX_ROWS = 1 << 18, 4096
 
 
 def eval_batch_size(dataset, batch_size):
     """Rows per batch for a no-gradient pass over ``dataset`` (see above)."""
     X = getattr(dataset, "X", None)
-    if not isinstance(X, torch.Tensor) or len(X) == 0:
+    if not isinstance(X, torch.Tensor) or X.dim() != 2 or len(X) == 0:
         return max(1, batch_size)
-    rows = min(_EVAL_MAX_ROWS, _EVAL_ELEMENTS // max(1, X[0].numel()))
+    rows = min(_EVAL_MAX_ROWS, _EVAL_ELEMENTS // max(1, X.shape[1]))
     return max(1, batch_size, rows)
 
 
