@@ -132,7 +132,7 @@ class CourseNormal(Family):
 # Models and their validation NLL
 # -------------------------------
 epochs, long = (10, 40) if QUICK else (100, 400)
-# weight_decay=0.0: the course's training has no weight decay (the default "auto" adds one)
+# weight_decay=0.0: the course trains without weight decay (the default "auto" adds one)
 course_settings = dict(dropout=0.0, weight_decay=0.0, optimizer="adam", lr=1e-3,
                        batch_size=32, standardize=False, random_state=0)
 models = {
