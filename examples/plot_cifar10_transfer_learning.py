@@ -15,7 +15,8 @@ with the course's seed 222) and 2,000 test images (200 per class) of a CIFAR-10 
 * transfer learning: the frozen VGG16 base with a new dense head (two layers of 200
   ReLU units, dropout 0.5, Adam, batch size 10, 20 epochs; plus the default L2 penalty
   of 1e-3 for an MLP on fewer than 5,000 rows, which the course's head does not have),
-  trained, as in the course, on the features computed once: ``make_pipeline(PretrainedFeatureTransformer(...),
+  trained, as in the course, on the features computed once:
+  ``make_pipeline(PretrainedFeatureTransformer(...),
   NNClassifier(hidden_layer_sizes=(200, 200), dropout=0.5, ...))``, whose transformer
   reads the features back from the cache the random forest's pipeline filled.
 
