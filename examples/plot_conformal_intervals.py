@@ -29,7 +29,7 @@ standard errors below 90% as under-coverage; the coverage-vs-level plots go to
 ``examples/output/conformal_intervals.png``.
 
 Run: ``SKLEARN_DL_DATA=../shared/data python examples/plot_conformal_intervals.py`` from
-the repository root (1.7 minutes measured on a busy 2-core machine, 1 torch thread).
+the repository root (50 seconds measured on a busy 2-core machine, 1 torch thread).
 ``SKLEARN_DL_EXAMPLE_QUICK=1`` runs a short version.
 """
 

@@ -21,7 +21,7 @@ chosen setting, and the test-set scores of every model from :func:`sklearn_dl.ev
 the figures go to ``examples/output/evaluation_discipline_*.png``.
 
 Run: ``SKLEARN_DL_DATA=../shared/data python examples/plot_evaluation_discipline.py``
-from the repository root (3 minutes measured on a busy 2-core machine, 1 torch thread);
+from the repository root (45 seconds measured on a busy 2-core machine, 1 torch thread);
 without the concrete data the example prints a SKIP line and stops
 (``load_uci_regression("concrete", download=True)`` fetches them).
 ``SKLEARN_DL_EXAMPLE_QUICK=1`` runs a short version.

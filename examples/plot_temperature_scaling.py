@@ -20,7 +20,7 @@ test accuracy, log loss and expected calibration error (10 uniform bins, top lab
 the reliability diagrams go to ``examples/output/temperature_scaling.png``.
 
 Run: ``SKLEARN_DL_DATA=../shared/data python examples/plot_temperature_scaling.py`` from
-the repository root (3 minutes measured with MNIST on a busy 2-core machine, 1 torch
+the repository root (1 minute measured with MNIST on a busy 2-core machine, 1 torch
 thread).  ``SKLEARN_DL_EXAMPLE_QUICK=1`` runs a short version.
 """
 
