@@ -66,8 +66,9 @@ weight_decay : float or "auto", default="auto"
         fitted ``weight_decay_`` says which."""
 
 _WEIGHT_DECAY_IMAGES = """\
-weight_decay : float, default=0.0
-        L2 penalty (the optimizer's weight decay)."""
+weight_decay : float or "auto", default=0.0
+        L2 penalty (the optimizer's weight decay); "auto" (the tables' default) is 0
+        for images."""
 
 #: the training parameters of the tabular estimators, and of the image ones
 TRAINING = _TRAINING.replace("@WEIGHT_DECAY@", _WEIGHT_DECAY_TABLES)
