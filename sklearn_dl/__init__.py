@@ -12,12 +12,29 @@ from .summary import anova
 from ._base import DivergenceWarning, FitInterruptedWarning
 from .classification import CNNClassifier, NNClassifier
 from .ensemble import DeepEnsembleClassifier, DeepEnsembleRegressor
-from .features import PretrainedFeatureTransformer
 from .formula import FormulaModel, FormulaTransformer, glm
-from .transfer import TransferLearningClassifier
 from .regression import CNNRegressor, GaussianNLLRegressor, NNRegressor, PoissonNLLRegressor
 
 __version__ = "0.1.0"
+
+# The pretrained side imports torchvision (2.5 of the 8 s an import took); it is loaded
+# when first used, so that ``import sklearn_dl``, the command line and each worker of a
+# parallel ensemble start without it.
+_LAZY = {"PretrainedFeatureTransformer": "features", "TransferLearningClassifier": "transfer"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        from importlib import import_module
+
+        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
 
 __all__ = [
     "NNClassifier",
