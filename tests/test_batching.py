@@ -97,3 +97,21 @@ def test_training_switches_back_a_network_someone_put_in_eval_mode():
     # batch of each later epoch sees eval, every other batch sees training
     batches_per_epoch = len(spy.modes) // 3
     assert all(m for i, m in enumerate(spy.modes) if i % batches_per_epoch)
+
+
+def test_a_new_module_is_switched_whatever_the_net_set_before():
+    # the net remembers the mode it set on the module object itself: a module put in
+    # its place (a re-initialised net, a warm start's rebuilt module) is switched
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(100, 4))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = NNClassifier(hidden_layer_sizes=(8,), max_epochs=2, random_state=0).fit(
+            X, (X[:, 0] > 0).astype(int))
+    net = est.net_
+    net._set_training(True)
+    fresh = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.Dropout(0.5))
+    fresh[1].eval()  # training at the top, one part in eval mode
+    net.module_ = fresh
+    net._set_training(True)
+    assert all(m.training for m in fresh.modules())

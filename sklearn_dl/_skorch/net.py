@@ -85,6 +85,10 @@ def _l1_penalty(module):
     return sum(p.abs().sum() for p in module.parameters() if p.requires_grad and p.dim() > 1)
 
 
+#: attribute on a module: the train/eval mode ``DistributionNet`` last set on it
+_MODE_MARK = "_sklearn_dl_mode_set"
+
+
 class DistributionNet(NeuralNet):
     """skorch ``NeuralNet`` whose loss is a family NLL with sample weights and L1.
 
@@ -125,19 +129,19 @@ class DistributionNet(NeuralNet):
 
     def _set_training(self, training=True):
         # skorch calls module.train(mode) before every batch, which walks all submodules
-        # through nn.Module.__setattr__; switch only when the mode changes.  What this
-        # net last set is remembered per module (a module may keep parts in eval mode on
-        # purpose, a frozen backbone's batchnorm, so the submodules' flags cannot tell);
-        # a switch by anyone else shows in the module's own flag.
-        last = self.__dict__.setdefault("_modes_set", {})
+        # through nn.Module.__setattr__; switch only when the mode changes.  The mode this
+        # net last set is marked on the module itself (a module may keep parts in eval
+        # mode on purpose, a frozen backbone's batchnorm, so the submodules' flags cannot
+        # tell; a new module carries no mark); a switch by anyone else shows in the
+        # module's own flag.
         for name in self._modules + self._criteria:
             module = getattr(self, name + "_")
             if not isinstance(module, torch.nn.Module):
                 continue
-            if last.get(name) == (id(module), training) and module.training == training:
+            if module.training == training and module.__dict__.get(_MODE_MARK) == training:
                 continue
             module.train(training)
-            last[name] = (id(module), training)
+            module.__dict__[_MODE_MARK] = training
 
     # -- the estimator's view, for scoring callbacks --------------------------------------
     def _raw(self, X):
