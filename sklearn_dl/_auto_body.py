@@ -28,8 +28,9 @@ Defaults are the product, and the right capacity and regularisation depend on th
   early-stopping comparison of dropout does the regularising, and a noise-free target
   (naval) needs the weights unshrunk.
 
-The price of the dropout comparison is a second fit on medium data (the candidate without dropout usually stops
-sooner).  The screens behind these numbers (3-5 UCI splits, two bike-sharing seeds):
+The price of the dropout comparison is a second fit on medium data (the candidate
+without dropout usually stops sooner).  The screens behind these numbers (3-5 UCI
+splits, two bike-sharing seeds):
 ``benchmarks/results/explore_defaults_s6_*.json``; the bike counts gain too (time split
 deviance 17.9 -> 15.0 with two layers).
 """
@@ -68,27 +69,30 @@ def auto_dropout(est, n_rows):
     return AUTO_DROPOUT if n_rows < DEEP_FROM_ROWS or est.mc_samples else 0.0
 
 
+def _mlp_with_hidden_layers(est):
+    """Whether ``est`` builds its MLP body with hidden layers (not a GLM, not your own
+    module): the only body the "auto" dropout and penalty apply to."""
+    mlp = isinstance(est.architecture, str) and est.architecture == "mlp"
+    return mlp and est._body_can_overfit()
+
+
 def auto_weight_decay(est, n_rows):
     """The L2 penalty ``weight_decay="auto"`` gives a new network fitted on ``n_rows``
     rows (see the module)."""
-    mlp = isinstance(est.architecture, str) and est.architecture == "mlp"
-    if not (mlp and est._body_can_overfit()):
+    if not _mlp_with_hidden_layers(est):
         return 0.0  # a GLM keeps its maximum-likelihood fit; your own module is yours
     return AUTO_WEIGHT_DECAY if n_rows < DEEP_FROM_ROWS else 0.0
 
 
 def _may_compare(est, n_rows):
-    """Whether a fit on ``n_rows`` rows may compare dropout 0.1 with none (the cheap
-    conditions; whether the fit holds out a validation split is known once a first
-    candidate has validated the parameters)."""
+    """Whether a fit on ``n_rows`` rows may compare dropout 0.1 with none, but for the
+    validation split it needs (:func:`_stops_early`)."""
     if not hasattr(est, "_fitted_body_params"):
         return False  # not a tabular MLP estimator
     if not (_is_auto(est.dropout) and n_rows >= DEEP_FROM_ROWS and not est.mc_samples):
         return False
-    if not (isinstance(est.architecture, str) and est.architecture == "mlp"):
-        return False
-    if not est._body_can_overfit():
-        return False  # a GLM: no hidden layer, no dropout to switch
+    if not _mlp_with_hidden_layers(est):
+        return False  # a GLM has no dropout to switch; your own module is yours
     return not (est.warm_start and hasattr(est, "net_"))
 
 

@@ -13,6 +13,7 @@ from collections import Counter
 
 from joblib import Parallel, delayed
 from sklearn.base import clone
+
 from ._auto_body import better_candidate, candidate_rates, fit_as_candidate, num_rows
 
 

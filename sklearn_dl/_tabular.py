@@ -204,7 +204,7 @@ class _TabularMixin:
     def _resolve_weight_decay(self, n_rows):
         if isinstance(self.weight_decay, str):  # "auto" (see _auto_body)
             return auto_weight_decay(self, n_rows)
-        return float(self.weight_decay)
+        return super()._resolve_weight_decay(n_rows)
 
     def _fitted_body_params(self, body_params):
         """``body_params`` with the fitted network's resolved settings (to rebuild it)."""

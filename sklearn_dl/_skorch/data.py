@@ -129,7 +129,8 @@ class BatchIterator:
         if isinstance(self.dataset, ArrayDataset):
             data, n, bs = self.dataset, len(self.dataset), self.batch_size
             order = torch.randperm(n, generator=self.generator) if self.shuffle else None
-            if type(data) is not ArrayDataset or not isinstance(data.X, torch.Tensor):
+            if type(data).batch is not ArrayDataset.batch or not isinstance(data.X,
+                                                                        torch.Tensor):
                 for start in range(0, n, bs):  # lazily loaded: the dataset's own batches
                     yield data.batch(order[start:start + bs] if order is not None
                                      else slice(start, start + bs))
