@@ -10,9 +10,13 @@ hidden_layer_sizes : "auto", int or tuple of int, default="auto"
         model, e.g. NN logistic or Poisson regression.  "auto": one hidden layer of
         100 units when fitted on fewer than 5,000 rows, two of 100 from 5,000 rows on
         (the fitted ``hidden_layer_sizes_`` says which).
-    activation : {"relu", "tanh", "sigmoid", "elu", "gelu", "leaky_relu", "identity"}, \
-default="relu"
-        Activation after each hidden layer (or an ``nn.Module`` class).
+    activation : "auto", {"relu", "tanh", "sigmoid", "elu", "gelu", "leaky_relu", \
+"identity"} or nn.Module class, default="auto"
+        Activation after each hidden layer.  "auto": when fitted on fewer than 5,000
+        rows with early stopping on a validation split, the network is fitted with ReLU
+        and with ELU (same split, initialisation and batch order) and the one with the
+        lower validation loss is kept; ReLU otherwise.  The fitted ``activation_`` says
+        which.
     dropout : float in [0, 1) or "auto", default="auto"
         Dropout probability after each hidden layer (training only, unless
         ``mc_samples > 0``).  "auto": 0.1 when fitted on fewer than 5,000 rows (or with
@@ -135,7 +139,9 @@ hidden_layer_sizes_ : tuple of int or None
         The hidden layers the network was built with ("auto" resolved; None for your
         own ``architecture`` module).
     dropout_ : float or None
-        The dropout rate it was trained with ("auto" resolved, see ``dropout``)."""
+        The dropout rate it was trained with ("auto" resolved, see ``dropout``).
+    activation_ : str, nn.Module class or None
+        The activation it was built with ("auto" resolved, see ``activation``)."""
 
 TRAINING_NOTES = """\
 Training.  Fitting either completes or leaves the estimator as it was.  If the loss

@@ -14,39 +14,40 @@ from collections import Counter
 from joblib import Parallel, delayed
 from sklearn.base import clone
 
-from ._auto_body import better_candidate, candidate_rates, fit_as_candidate, num_rows
+from ._auto_body import better_candidate, candidates, fit_as_candidate, num_rows
 
 
 def fit_members(members, X, y, sample_weight, n_jobs):
     """Fit ``members`` (unfitted, seeded clones) on ``(X, y)``; returns them fitted.
 
     With ``n_jobs > 1`` they train in joblib worker processes, each limited to
-    ``cores // workers`` torch threads.  A member that compares dropout rates
-    (``dropout="auto"`` on 5,000+ rows) runs its candidates as separate jobs: ten
-    half-size jobs share two workers better than five whole ones, and each member ends
-    up as its own ``fit`` would leave it.  Each distinct warning is emitted once.
+    ``cores // workers`` torch threads.  A member that compares body settings (the
+    "auto" activation or dropout, see ``_auto_body``) runs its candidates as separate
+    jobs: ten half-size jobs share two workers better than five whole ones, and each
+    member ends up as its own ``fit`` would leave it.  Each distinct warning is emitted once.
     """
     cores = os.cpu_count() or 1
     n_jobs = 1 if n_jobs is None else n_jobs
     if n_jobs < 0:  # joblib's convention: -1 = all cores
         n_jobs = max(1, cores + 1 + n_jobs)
     n_rows = num_rows(X)
-    jobs = [(i, m if k == 0 else clone(m), rate) for i, m in enumerate(members)
-            for k, rate in enumerate(candidate_rates(m, n_rows))]
+    jobs = [(i, m if k == 0 else clone(m), setting) for i, m in enumerate(members)
+            for k, setting in enumerate(candidates(m, n_rows))]
     workers = min(len(jobs), n_jobs)
     threads = max(1, cores // workers) if workers > 1 else None
     done = Parallel(n_jobs=workers)(
-        delayed(_fit_member)(m, X, y, sample_weight, threads, rate) for _, m, rate in jobs)
+        delayed(_fit_member)(m, X, y, sample_weight, threads, setting)
+        for _, m, setting in jobs)
     fitted = []
     for i in range(len(members)):
-        candidates = [d for (j, _, _), d in zip(jobs, done) if j == i]
-        fitted.append(candidates[better_candidate([m for m, _ in candidates])])
+        fits = [d for (j, _, _), d in zip(jobs, done) if j == i]
+        fitted.append(fits[better_candidate([m for m, _ in fits])])
     _warn_once([records for _, records in fitted], len(members))
     return [member for member, _ in fitted]
 
 
-def _fit_member(member, X, y, sample_weight, threads, dropout_candidate=None):
-    """Fit one member (or one of its dropout candidates, see ``_auto_body``); returns it
+def _fit_member(member, X, y, sample_weight, threads, candidate=None):
+    """Fit one member (or one of its body candidates, see ``_auto_body``); returns it
     with the warnings its fit raised (category, message).
 
     The warnings travel back to the parent, which emits them once under the user's
@@ -58,7 +59,7 @@ def _fit_member(member, X, y, sample_weight, threads, dropout_candidate=None):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
-        fit_as_candidate(member, dropout_candidate, lambda: member.fit(X, y, **kwargs))
+        fit_as_candidate(member, candidate, lambda: member.fit(X, y, **kwargs))
     return member, [(w.category, str(w.message)) for w in caught]
 
 

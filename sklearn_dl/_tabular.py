@@ -19,10 +19,11 @@ from sklearn.utils.validation import validate_data
 
 from . import _skorch
 from ._auto_body import (
+    auto_activation,
     auto_dropout,
     auto_hidden_layer_sizes,
     auto_weight_decay,
-    fit_choosing_dropout,
+    fit_choosing_body,
     num_rows,
 )
 from ._base import _check_number, weighted_mean_std
@@ -72,7 +73,7 @@ class _TabularMixin:
         self,
         *,
         hidden_layer_sizes="auto",
-        activation="relu",
+        activation="auto",
         dropout="auto",
         batchnorm=False,
         architecture="mlp",
@@ -151,11 +152,12 @@ class _TabularMixin:
         if not (isinstance(self.dropout, str) and self.dropout == "auto"):
             _check_number("dropout", self.dropout, low=0, high=1, high_open=True)
         check_flag("batchnorm", self.batchnorm)
-        get_activation(self.activation)
-        return ("mlp", sizes, None)  # None: "auto", resolved from the data
+        if not (isinstance(self.activation, str) and self.activation == "auto"):
+            get_activation(self.activation)
+        return ("mlp", sizes, None, None)  # None: "auto", resolved from the data
 
     def fit(self, X, y, sample_weight=None):
-        return fit_choosing_dropout(
+        return fit_choosing_body(
             self, num_rows(X),
             lambda: self._atomic_fit(X, y, sample_weight, partial=False, classes=None))
 
@@ -189,17 +191,21 @@ class _TabularMixin:
     def _make_body(self, X, body_params):
         """Build the body for training inputs ``X``: ``(module, n_features)``."""
         if body_params is None:  # a user module
-            self.hidden_layer_sizes_ = self.dropout_ = None
+            self.hidden_layer_sizes_ = self.dropout_ = self.activation_ = None
             return make_custom_body(self.architecture, (X.shape[1],), "module")
-        _, sizes, dropout = body_params
+        _, sizes, dropout, activation = body_params
         if sizes is None:  # "auto" (see _auto_body)
             sizes = auto_hidden_layer_sizes(len(X))
         if dropout is None:
             dropout = (auto_dropout(self, len(X)) if isinstance(self.dropout, str)
                        else float(self.dropout))
+        if activation is None:
+            activation = (auto_activation(self) if isinstance(self.activation, str)
+                          and self.activation == "auto" else self.activation)
         # the settings the network was built with (the "auto" values resolved)
         self.hidden_layer_sizes_, self.dropout_ = sizes, dropout
-        return make_mlp(X.shape[1], sizes, self.activation, dropout, self.batchnorm)
+        self.activation_ = activation
+        return make_mlp(X.shape[1], sizes, activation, dropout, self.batchnorm)
 
     def _resolve_weight_decay(self, n_rows):
         if isinstance(self.weight_decay, str):  # "auto" (see _auto_body)
@@ -210,7 +216,9 @@ class _TabularMixin:
         """``body_params`` with the fitted network's resolved settings (to rebuild it)."""
         if body_params is None or not hasattr(self, "hidden_layer_sizes_"):
             return body_params
-        return ("mlp", tuple(self.hidden_layer_sizes_), self.dropout_)
+        # activation_ is None in models saved before activation="auto": resolved as then
+        return ("mlp", tuple(self.hidden_layer_sizes_), self.dropout_,
+                getattr(self, "activation_", None))
 
     def _body_can_overfit(self):
         sizes = self.hidden_layer_sizes

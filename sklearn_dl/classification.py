@@ -346,7 +346,7 @@ class NNClassifier(_TabularMixin, _NNClassifierBase):
         self,
         *,
         hidden_layer_sizes="auto",
-        activation="relu",
+        activation="auto",
         dropout="auto",
         batchnorm=False,
         architecture="mlp",

@@ -1,5 +1,6 @@
-"""hidden_layer_sizes="auto" and dropout="auto": depth from the data's size, and from
-5,000 rows dropout chosen on the validation split (``sklearn_dl._auto_body``).
+"""The "auto" MLP body (``sklearn_dl._auto_body``): depth from the data's size; below
+5,000 rows ReLU or ELU and from 5,000 rows dropout chosen on the validation split; the
+small-data L2 penalty.
 
 The row threshold is lowered for these tests so that they run on a few hundred rows.
 """
@@ -198,7 +199,7 @@ def test_ensemble_members_compare_as_their_own_fit_would():
         assert member.dropout == "auto" and member.dropout_ == alone.dropout_
         assert member.best_validation_score_ == alone.best_validation_score_
         np.testing.assert_array_equal(member.predict(X), alone.predict(X))
-        assert not hasattr(member, "_dropout_candidate")
+        assert not hasattr(member, "_body_candidate")
 
 
 # -- weight_decay="auto" ---------------------------------------------------------------------
@@ -262,3 +263,115 @@ def test_saved_model_keeps_its_weight_decay(tmp_path):
     save(est, tmp_path / "model.safetensors")
     loaded = load(tmp_path / "model.safetensors")
     assert loaded.weight_decay_ == 1e-3 == _decay(loaded)
+
+
+# -- activation="auto" -----------------------------------------------------------------------
+def _kinked(n, seed=0):
+    """A piecewise-linear target: ReLU's kinks fit it, ELU's smooth curve does not."""
+    rng = np.random.RandomState(seed)
+    X = rng.uniform(-2, 2, size=(n, 2))
+    return X, 2 * np.abs(X[:, 0]) + 3 * np.maximum(X[:, 1], 0) + rng.normal(scale=0.05, size=n)
+
+
+def _activation_layers(est):
+    return {type(m).__name__ for m in est.net_.module_.body.modules()
+            if isinstance(m, (torch.nn.ReLU, torch.nn.ELU))}
+
+
+@pytest.mark.parametrize("make_data", [_noisy, _kinked])
+def test_auto_activation_keeps_the_better_of_relu_and_elu(make_data):
+    X, y = make_data(THRESHOLD - 50)
+    auto = _quiet(GaussianNLLRegressor(**FAST), X, y)
+    relu = _quiet(GaussianNLLRegressor(activation="relu", **FAST), X, y)
+    elu = _quiet(GaussianNLLRegressor(activation="elu", **FAST), X, y)
+    better = max((relu, elu), key=lambda e: e.best_validation_score_)
+    assert auto.activation_ == better.activation_
+    assert auto.best_validation_score_ == better.best_validation_score_
+    np.testing.assert_array_equal(auto.predict(X), better.predict(X))
+    assert _activation_layers(auto) == {"ReLU" if auto.activation_ == "relu" else "ELU"}
+    assert relu.activation_ == "relu" and elu.activation_ == "elu"  # explicit: kept
+
+
+def test_the_data_decide_the_activation():
+    # the noisy linear target prefers ELU's smooth fit, the kinked one ReLU
+    assert _quiet(GaussianNLLRegressor(**FAST), *_noisy(THRESHOLD - 50)).activation_ == "elu"
+    assert _quiet(GaussianNLLRegressor(**FAST), *_kinked(THRESHOLD - 50)).activation_ == "relu"
+
+
+def test_activation_is_compared_only_where_the_rule_says():
+    X, y = _noisy(THRESHOLD - 50)
+    assert _auto_body.candidates(GaussianNLLRegressor(**FAST), len(X)) == [
+        {"activation": "relu"}, {"activation": "elu"}]
+    for est in (GaussianNLLRegressor(max_epochs=3, random_state=0),  # no validation split
+                GaussianNLLRegressor(activation="tanh", **FAST),  # the user's choice
+                GaussianNLLRegressor(hidden_layer_sizes=(), **FAST),  # a GLM
+                GaussianNLLRegressor(architecture=torch.nn.Linear(20, 8), **FAST)):
+        assert _auto_body.candidates(est, len(X)) == [None]
+    # from the threshold on, dropout is compared and ReLU kept
+    X, y = _noisy(THRESHOLD)
+    assert _auto_body.candidates(GaussianNLLRegressor(**FAST), len(X)) == [
+        {"dropout": 0.1}, {"dropout": 0.0}]
+    assert _quiet(GaussianNLLRegressor(**FAST), X, y).activation_ == "relu"
+    no_split = _quiet(GaussianNLLRegressor(max_epochs=3, random_state=0), X[:200], y[:200])
+    assert no_split.activation_ == "relu"
+    own = _quiet(GaussianNLLRegressor(architecture=torch.nn.Linear(20, 8), **FAST), X, y)
+    assert own.activation_ is None
+
+
+def test_classifier_and_poisson_choose_the_activation_too():
+    rng = np.random.RandomState(1)
+    X = rng.normal(size=(THRESHOLD - 50, 5))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    a = _quiet(NNClassifier(**FAST), X, y)
+    b = _quiet(NNClassifier(**FAST), X, y)
+    assert a.activation_ in ("relu", "elu") and a.activation_ == b.activation_
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    fixed = _quiet(NNClassifier(activation=a.activation_, **FAST), X, y)
+    np.testing.assert_array_equal(a.predict_proba(X), fixed.predict_proba(X))
+    counts = rng.poisson(np.exp(0.5 * X[:, 0]))
+    pois = _quiet(PoissonNLLRegressor(**FAST), X, counts)
+    alone = _quiet(PoissonNLLRegressor(activation=pois.activation_, **FAST), X, counts)
+    assert pois.best_validation_score_ == alone.best_validation_score_
+
+
+class InterruptElu(Callback):
+    def on_epoch_end(self, net, **kwargs):
+        if any(isinstance(m, torch.nn.ELU) for m in net.module_.modules()):
+            raise KeyboardInterrupt
+
+
+def test_an_interrupt_while_comparing_activations_keeps_the_relu_fit():
+    X, y = _noisy(THRESHOLD - 50)
+    est = GaussianNLLRegressor(callbacks=[InterruptElu()], **FAST)
+    with pytest.warns(FitInterruptedWarning,
+                      match="compared activation='elu' with activation='relu'"):
+        _quiet(est, X, y)
+    assert est.activation_ == "relu" and _activation_layers(est) == {"ReLU"}
+    assert np.isfinite(est.predict(X)).all()
+
+
+def test_saved_model_keeps_its_chosen_activation(tmp_path):
+    X, y = _noisy(THRESHOLD - 50)
+    est = _quiet(GaussianNLLRegressor(**FAST), X, y)
+    assert est.activation_ == "elu"
+    save(est, tmp_path / "model.safetensors")
+    loaded = load(tmp_path / "model.safetensors")
+    assert loaded.activation == "auto" and loaded.activation_ == "elu"
+    assert _activation_layers(loaded) == {"ELU"}
+    np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
+
+
+def test_ensemble_members_choose_their_activation_as_their_own_fit_would():
+    from sklearn.base import clone
+
+    from sklearn_dl import DeepEnsembleRegressor
+
+    X, y = _noisy(THRESHOLD - 50)
+    base = GaussianNLLRegressor(**dict(FAST, max_epochs=15))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ens = DeepEnsembleRegressor(base, n_estimators=3, random_state=0).fit(X, y)
+    for member in ens.estimators_:
+        alone = _quiet(clone(base).set_params(random_state=member.random_state), X, y)
+        assert member.activation == "auto" and member.activation_ == alone.activation_
+        np.testing.assert_array_equal(member.predict(X), alone.predict(X))
