@@ -27,9 +27,13 @@ THRESHOLD = 300
 FAST = dict(max_epochs=25, early_stopping=True, patience=5, random_state=0)
 
 
+MIN_VALIDATION = 20
+
+
 @pytest.fixture(autouse=True)
 def low_threshold(monkeypatch):
     monkeypatch.setattr(_auto_body, "DEEP_FROM_ROWS", THRESHOLD)
+    monkeypatch.setattr(_auto_body, "MIN_VALIDATION_ROWS", MIN_VALIDATION)
 
 
 def _noisy(n, seed=0):
@@ -307,6 +311,12 @@ def test_activation_is_compared_only_where_the_rule_says():
                 GaussianNLLRegressor(hidden_layer_sizes=(), **FAST),  # a GLM
                 GaussianNLLRegressor(architecture=torch.nn.Linear(20, 8), **FAST)):
         assert _auto_body.candidates(est, len(X)) == [None]
+    # too few validation rows to tell the candidates apart: ReLU, one fit
+    few = 10 * (MIN_VALIDATION - 1)  # 19 validation rows at the default 10 %
+    assert _auto_body.candidates(GaussianNLLRegressor(**FAST), few) == [None]
+    assert _auto_body.candidates(GaussianNLLRegressor(validation_fraction=0.2, **FAST),
+                                 few) != [None]
+    assert _quiet(GaussianNLLRegressor(**FAST), X[:few], y[:few]).activation_ == "relu"
     # from the threshold on, dropout is compared and ReLU kept
     X, y = _noisy(THRESHOLD)
     assert _auto_body.candidates(GaussianNLLRegressor(**FAST), len(X)) == [
