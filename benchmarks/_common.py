@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 # Use the package of this checkout even when it is not pip-installed in the venv.
@@ -111,6 +113,13 @@ def _jsonable(o):
     except ImportError:
         pass
     return str(o)
+
+
+def mean_se(values):
+    """Mean and standard error (ddof=1; 0 for a single value) of ``values``."""
+    values = np.asarray(values, dtype=float)
+    se = values.std(ddof=1) / np.sqrt(len(values)) if len(values) > 1 else 0.0
+    return float(values.mean()), float(se)
 
 
 def md_table(header, rows):

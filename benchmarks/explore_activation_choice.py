@@ -24,13 +24,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import DATA, machine_info, write_json  # noqa: E402
-
-
-def _mean_se(values):
-    values = np.asarray(values, dtype=float)
-    se = values.std(ddof=1) / np.sqrt(len(values)) if len(values) > 1 else 0.0
-    return float(values.mean()), float(se)
+from _common import DATA, machine_info, mean_se, write_json  # noqa: E402
 
 
 def main(argv=None):
@@ -70,7 +64,7 @@ def main(argv=None):
             print(f"{name:16s} split {k}: " + ", ".join(
                 f"{a} valid {fits[a][0]:.3f} test {fits[a][1]:.3f}" for a in fits)
                 + f" -> {chosen}", flush=True)
-        line = {a: _mean_se(v) for a, v in per.items()}
+        line = {a: mean_se(v) for a, v in per.items()}
         summary.append(dict(data=name, **{a: m for a, (m, _) in line.items()},
                             **{f"{a}_se": s for a, (_, s) in line.items()}))
         print(f"{name:16s} " + "  ".join(f"{a} {m:.3f} ± {s:.3f}"

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import DATA, machine_info, write_json  # noqa: E402
+from _common import DATA, machine_info, mean_se, write_json  # noqa: E402
 
 from sklearn_dl.families import Normal  # noqa: E402
 from sklearn_dl.families._base import as_2d  # noqa: E402
@@ -55,12 +55,6 @@ class BetaNormal(Normal):
         if sample_weight is not None:
             nll = nll * sample_weight
         return nll.mean()
-
-
-def _mean_se(values):
-    values = np.asarray(values, dtype=float)
-    se = values.std(ddof=1) / np.sqrt(len(values)) if len(values) > 1 else 0.0
-    return float(values.mean()), float(se)
 
 
 def main(argv=None):
@@ -98,7 +92,7 @@ def main(argv=None):
                       f"{rmse:.3f} ({reg.activation_}, {len(reg.history_)} epochs)",
                       flush=True)
         for beta, v in per.items():
-            (m, s), (rm, rs) = _mean_se(v["nll"]), _mean_se(v["rmse"])
+            (m, s), (rm, rs) = mean_se(v["nll"]), mean_se(v["rmse"])
             summary.append(dict(data=name, beta=beta, nll=m, nll_se=s, rmse=rm, rmse_se=rs))
             print(f"{name:16s} beta {beta}: NLL {m:.3f} ± {s:.3f}  RMSE {rm:.3f} ± {rs:.3f}",
                   flush=True)

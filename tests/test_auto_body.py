@@ -186,21 +186,26 @@ def test_bad_hidden_layer_sizes_strings_are_refused():
         GaussianNLLRegressor(hidden_layer_sizes="big").fit(X, y)
 
 
-def test_ensemble_members_compare_as_their_own_fit_would():
-    # the ensemble runs each member's two candidates as separate jobs (to share its
-    # workers better); every member must end up exactly as its own fit leaves it
+@pytest.mark.parametrize("n_rows, setting", [(THRESHOLD + 100, "dropout"),
+                                             (THRESHOLD - 50, "activation")])
+def test_ensemble_members_compare_as_their_own_fit_would(n_rows, setting):
+    # the ensemble runs each member's two candidates (dropout rates from the threshold
+    # on, activations below) as separate jobs, to share its workers better; every
+    # member must end up exactly as its own fit leaves it
     from sklearn.base import clone
 
     from sklearn_dl import DeepEnsembleRegressor
 
-    X, y = _noisy(400)
+    X, y = _noisy(n_rows)
     base = GaussianNLLRegressor(**dict(FAST, max_epochs=15))
+    assert len(_auto_body.candidates(base, n_rows)) == 2
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         ens = DeepEnsembleRegressor(base, n_estimators=3, random_state=0).fit(X, y)
     for member in ens.estimators_:
         alone = _quiet(clone(base).set_params(random_state=member.random_state), X, y)
-        assert member.dropout == "auto" and member.dropout_ == alone.dropout_
+        assert getattr(member, setting) == "auto"
+        assert getattr(member, setting + "_") == getattr(alone, setting + "_")
         assert member.best_validation_score_ == alone.best_validation_score_
         np.testing.assert_array_equal(member.predict(X), alone.predict(X))
         assert not hasattr(member, "_body_candidate")
@@ -369,19 +374,3 @@ def test_saved_model_keeps_its_chosen_activation(tmp_path):
     assert loaded.activation == "auto" and loaded.activation_ == "elu"
     assert _activation_layers(loaded) == {"ELU"}
     np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
-
-
-def test_ensemble_members_choose_their_activation_as_their_own_fit_would():
-    from sklearn.base import clone
-
-    from sklearn_dl import DeepEnsembleRegressor
-
-    X, y = _noisy(THRESHOLD - 50)
-    base = GaussianNLLRegressor(**dict(FAST, max_epochs=15))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        ens = DeepEnsembleRegressor(base, n_estimators=3, random_state=0).fit(X, y)
-    for member in ens.estimators_:
-        alone = _quiet(clone(base).set_params(random_state=member.random_state), X, y)
-        assert member.activation == "auto" and member.activation_ == alone.activation_
-        np.testing.assert_array_equal(member.predict(X), alone.predict(X))
