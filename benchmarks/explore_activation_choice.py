@@ -7,6 +7,8 @@ candidate activation on each UCI split; the candidate with the best validation s
 as ``dropout="auto"`` chooses its rate on 5,000+ rows.  Reports each candidate's test NLL,
 the chosen one's and an oracle's (the best test NLL per split), mean and standard error.
 
+``--hidden`` also varies the hidden layers (candidates ``activation/layers``).
+
 Usage::
 
     SKLEARN_DL_DATA=../shared/data .venv/bin/python benchmarks/explore_activation_choice.py \
@@ -32,6 +34,9 @@ def main(argv=None):
     p.add_argument("--datasets", nargs="+",
                    default=["bostonHousing", "concrete", "wine-quality-red"])
     p.add_argument("--activations", nargs="+", default=["relu", "elu"])
+    p.add_argument("--hidden", nargs="+", default=None,
+                   help="also vary the hidden layers, e.g. 100 100-100; candidates are "
+                        "then named activation/layers (default: the estimator's 'auto')")
     p.add_argument("--splits", type=int, default=5)
     p.add_argument("--out", default="explore_activation_choice.json")
     args = p.parse_args(argv)
@@ -43,15 +48,19 @@ def main(argv=None):
 
     rows, summary = [], []
     for name in args.datasets:
-        per = {a: [] for a in args.activations + ["chosen", "oracle"]}
+        configs = {a: dict(activation=a) for a in args.activations}
+        if args.hidden:
+            configs = {f"{a}/{h}": dict(activation=a, hidden_layer_sizes=tuple(
+                int(u) for u in h.split("-"))) for a in args.activations for h in args.hidden}
+        per = {a: [] for a in list(configs) + ["chosen", "oracle"]}
         for k in range(args.splits):
             X_tr, X_te, y_tr, y_te = load_uci_regression(name, split=k, data_home=DATA,
                                                          return_X_y=True)
             fits = {}
-            for act in args.activations:
+            for act, params in configs.items():
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    reg = GaussianNLLRegressor(activation=act, random_state=k).fit(X_tr, y_tr)
+                    reg = GaussianNLLRegressor(**params, random_state=k).fit(X_tr, y_tr)
                 fits[act] = (reg.best_validation_score_,
                              float(mean_nll(y_te, reg.predict_dist(X_te))))
                 per[act].append(fits[act][1])
