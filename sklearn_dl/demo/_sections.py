@@ -296,8 +296,11 @@ def ensemble_uncertainty(quick, progress):
     X = x[:, None]
     xt = rng.uniform(-4, 4, 400)
     yt = np.sin(xt) + rng.normal(scale=0.1 + 0.1 * np.abs(xt))
+    # one worker per core (each member's candidate fits are jobs; the same members as a
+    # sequential fit); the quick run stays in-process, where starting workers costs more
     ens = _quick(DeepEnsembleRegressor(GaussianNLLRegressor(),
-                                       n_estimators=3 if quick else 5, random_state=0),
+                                       n_estimators=3 if quick else 5,
+                                       n_jobs=None if quick else -1, random_state=0),
                  quick, 60)
     progress(f"ensemble: {ens.n_estimators} GaussianNLLRegressor members")
     secs = _timed(ens, X, y)
