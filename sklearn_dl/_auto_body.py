@@ -55,7 +55,7 @@ import warnings
 
 from sklearn.utils.validation import _num_samples
 
-from ._plan import resolve_plan
+from ._plan import is_auto, resolve_plan
 from ._training_trust import FitInterruptedWarning
 
 #: ``"auto"``: the hidden layers below and from :data:`DEEP_FROM_ROWS` rows
@@ -69,10 +69,6 @@ AUTO_WEIGHT_DECAY = 1e-3
 AUTO_ACTIVATIONS = ("relu", "elu")
 #: the fewest validation rows a comparison decides on (below, the first candidate is fitted)
 MIN_VALIDATION_ROWS = 40
-
-
-def _is_auto(value):
-    return isinstance(value, str) and value == "auto"
 
 
 def auto_hidden_layer_sizes(n_rows):
@@ -123,9 +119,9 @@ def _comparable_settings(est, n_rows):
     if est.warm_start and hasattr(est, "net_"):
         return []  # a warm start continues the network it has
     if n_rows >= DEEP_FROM_ROWS:
-        if _is_auto(est.dropout) and not est.mc_samples:
+        if is_auto(est.dropout) and not est.mc_samples:
             return [{"dropout": AUTO_DROPOUT}, {"dropout": 0.0}]
-    elif _is_auto(est.activation):
+    elif is_auto(est.activation):
         return [{"activation": name} for name in AUTO_ACTIVATIONS]
     return []
 
@@ -239,7 +235,7 @@ def fit_choosing_body(est, n_rows, fit_once):
     if interrupted or _score(est) is None:
         _reemit(caught)  # a stop the user asked for, or nothing to compare on
         return est
-    kept = (dict(est.__dict__), caught, settings[0])
+    best_state, best_caught, best_setting = dict(est.__dict__), caught, settings[0]
     for setting in settings[1:]:
         _keep(est, before)
         try:
@@ -248,16 +244,16 @@ def fit_choosing_body(est, n_rows, fit_once):
             _keep(est, before)
             raise
         if interrupted:
-            _keep(est, kept[0])
-            _reemit(kept[1])
+            _keep(est, best_state)
+            _reemit(best_caught)
             warnings.warn(
                 f"{type(est).__name__}.fit was interrupted while it compared "
-                f"{_describe(setting)} with {_describe(kept[2])} (the 'auto' body); the "
-                f"model keeps the completed fit with {_describe(kept[2])}.",
+                f"{_describe(setting)} with {_describe(best_setting)} (the 'auto' body); "
+                f"the model keeps the completed fit with {_describe(best_setting)}.",
                 FitInterruptedWarning, stacklevel=3)
             return est
-        if _beats(_score(est), kept[0]["best_validation_score_"]):
-            kept = (dict(est.__dict__), caught, setting)
-    _keep(est, kept[0])
-    _reemit(kept[1])
+        if _beats(_score(est), best_state["best_validation_score_"]):
+            best_state, best_caught, best_setting = dict(est.__dict__), caught, setting
+    _keep(est, best_state)
+    _reemit(best_caught)
     return est

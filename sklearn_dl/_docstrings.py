@@ -16,8 +16,7 @@ hidden_layer_sizes : "auto", int or tuple of int, default="auto"
         rows with early stopping on a validation split of at least 40 rows (400 rows at
         the default 10 %), the network is fitted with ReLU and with ELU (same split,
         initialisation and batch order) and the one with the lower validation loss is
-        kept; ReLU otherwise.  The fitted ``activation_`` says
-        which.
+        kept; ReLU otherwise.  The fitted ``activation_`` says which.
     dropout : float in [0, 1) or "auto", default="auto"
         Dropout probability after each hidden layer (training only, unless
         ``mc_samples > 0``).  "auto": 0.1 when fitted on fewer than 5,000 rows (or with

@@ -24,7 +24,8 @@ def fit_members(members, X, y, sample_weight, n_jobs):
     ``cores // workers`` torch threads.  A member that compares body settings (the
     "auto" activation or dropout, see ``_auto_body``) runs its candidates as separate
     jobs: ten half-size jobs share two workers better than five whole ones, and each
-    member ends up as its own ``fit`` would leave it.  Each distinct warning is emitted once.
+    member ends up as its own ``fit`` would leave it.  Each distinct warning is emitted
+    once.
     """
     cores = os.cpu_count() or 1
     n_jobs = 1 if n_jobs is None else n_jobs

@@ -57,7 +57,8 @@ class Plan:
     converge: bool = False  # stop on a training-loss plateau (no early stopping)
 
 
-def _auto(value):
+def is_auto(value):
+    """Whether a parameter is the string ``"auto"`` (not an array, not another string)."""
     return isinstance(value, str) and value == "auto"
 
 
@@ -71,9 +72,9 @@ def resolve_plan(est, n_samples, partial=False):
         early, frac = False, 0.0
     else:
         early = est.early_stopping
-        if _auto(early):
+        if is_auto(early):
             # an explicit max_epochs asks for that many epochs: no early stopping then
-            early = (_auto(est.max_epochs) and n_samples >= MIN_EARLY_STOPPING
+            early = (is_auto(est.max_epochs) and n_samples >= MIN_EARLY_STOPPING
                      and est.validation_fraction != 0 and est._body_can_overfit())
         frac = est.validation_fraction
         if frac is None:
@@ -81,7 +82,7 @@ def resolve_plan(est, n_samples, partial=False):
     n_train = max(1, n_samples - math.ceil(frac * n_samples))
 
     batch = est.batch_size
-    if _auto(batch):
+    if is_auto(batch):
         low, high = TABULAR_BATCH_RANGE
         batch = 128 if kind == "image" else min(high, max(low, n_train // TABULAR_BATCH_DIVISOR))
     batch = int(min(batch, n_train))
@@ -90,20 +91,20 @@ def resolve_plan(est, n_samples, partial=False):
     epochs = est.max_epochs
     if partial:
         epochs = 1
-    elif _auto(epochs):
+    elif is_auto(epochs):
         epochs = math.ceil(STEP_BUDGET[kind] / steps_per_epoch)
         epochs = int(min(MAX_EPOCHS[kind], max(MIN_EPOCHS[kind], epochs)))
 
     patience = est.patience
-    if _auto(patience):
+    if is_auto(patience):
         if kind == "image":
             patience = math.ceil(PATIENCE_STEPS[kind] / steps_per_epoch)
         else:
             patience = math.ceil(PATIENCE_SHARE * epochs)
         patience = max(MIN_PATIENCE[kind], patience)
     # a GLM's auto budget ends when it has converged (see the module's docstring)
-    converge = (not partial and not early and _auto(est.max_epochs)
-                and _auto(est.early_stopping) and not est._body_can_overfit())
+    converge = (not partial and not early and is_auto(est.max_epochs)
+                and is_auto(est.early_stopping) and not est._body_can_overfit())
     return Plan(batch_size=batch, max_epochs=int(epochs), early_stopping=bool(early),
                 validation_fraction=float(frac), patience=int(patience),
                 converge=bool(converge))

@@ -29,6 +29,7 @@ from ._auto_body import (
 from ._base import _check_number, weighted_mean_std
 from ._fitting import _FitMixin
 from ._modules import Standardize
+from ._plan import is_auto
 from ._validation import check_flag, numeric_input, refuse_sparse
 from .bodies import get_activation, make_mlp
 from .bodies.custom import make_custom_body
@@ -134,7 +135,7 @@ class _TabularMixin:
                                  "custom module; build them into your module instead.")
             return None
         sizes = self.hidden_layer_sizes
-        if isinstance(sizes, str) and sizes == "auto":
+        if is_auto(sizes):
             sizes = None  # resolved from the data in _make_body
         elif isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
             sizes = (sizes,)
@@ -149,10 +150,10 @@ class _TabularMixin:
                                 f"of ints, got {sizes!r}.") from None
             for s in sizes:
                 _check_number("each entry of hidden_layer_sizes", s, low=1, integer=True)
-        if not (isinstance(self.dropout, str) and self.dropout == "auto"):
+        if not is_auto(self.dropout):
             _check_number("dropout", self.dropout, low=0, high=1, high_open=True)
         check_flag("batchnorm", self.batchnorm)
-        if not (isinstance(self.activation, str) and self.activation == "auto"):
+        if not is_auto(self.activation):
             get_activation(self.activation)
         return ("mlp", sizes, None, None)  # None: "auto", resolved from the data
 
@@ -200,8 +201,8 @@ class _TabularMixin:
             dropout = (auto_dropout(self, len(X)) if isinstance(self.dropout, str)
                        else float(self.dropout))
         if activation is None:
-            activation = (auto_activation(self) if isinstance(self.activation, str)
-                          and self.activation == "auto" else self.activation)
+            activation = (auto_activation(self) if is_auto(self.activation)
+                          else self.activation)
         # the settings the network was built with (the "auto" values resolved)
         self.hidden_layer_sizes_, self.dropout_ = sizes, dropout
         self.activation_ = activation
