@@ -38,6 +38,8 @@ def main(argv=None):
                    help="also vary the hidden layers, e.g. 100 100-100; candidates are "
                         "then named activation/layers (default: the estimator's 'auto')")
     p.add_argument("--splits", type=int, default=5)
+    p.add_argument("--first-split", type=int, default=0,
+                   help="run splits first-split .. first-split + splits - 1")
     p.add_argument("--out", default="explore_activation_choice.json")
     args = p.parse_args(argv)
     torch.set_num_threads(1)
@@ -53,7 +55,7 @@ def main(argv=None):
             configs = {f"{a}/{h}": dict(activation=a, hidden_layer_sizes=tuple(
                 int(u) for u in h.split("-"))) for a in args.activations for h in args.hidden}
         per = {a: [] for a in list(configs) + ["chosen", "oracle"]}
-        for k in range(args.splits):
+        for k in range(args.first_split, args.first_split + args.splits):
             X_tr, X_te, y_tr, y_te = load_uci_regression(name, split=k, data_home=DATA,
                                                          return_X_y=True)
             fits = {}
@@ -62,14 +64,16 @@ def main(argv=None):
                     warnings.simplefilter("ignore")
                     reg = GaussianNLLRegressor(**params, random_state=k).fit(X_tr, y_tr)
                 fits[act] = (reg.best_validation_score_,
-                             float(mean_nll(y_te, reg.predict_dist(X_te))))
+                             float(mean_nll(y_te, reg.predict_dist(X_te))),
+                             float(np.sqrt(np.mean((reg.predict(X_te) - y_te) ** 2))))
                 per[act].append(fits[act][1])
             chosen = max(fits, key=lambda a: fits[a][0])
             per["chosen"].append(fits[chosen][1])
             per["oracle"].append(min(f[1] for f in fits.values()))
             rows.append(dict(data=name, split=k, chosen=chosen,
                              **{f"{a}_valid_score": fits[a][0] for a in fits},
-                             **{f"{a}_test_nll": fits[a][1] for a in fits}))
+                             **{f"{a}_test_nll": fits[a][1] for a in fits},
+                             **{f"{a}_test_rmse": fits[a][2] for a in fits}))
             print(f"{name:16s} split {k}: " + ", ".join(
                 f"{a} valid {fits[a][0]:.3f} test {fits[a][1]:.3f}" for a in fits)
                 + f" -> {chosen}", flush=True)
