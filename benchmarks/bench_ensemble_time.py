@@ -9,6 +9,11 @@ ratio split by split, which mixes three things this script separates, on one UCI
 * ``warm``: the same ensemble fitted again (the workers are reused);
 * ``members``: each member's own fit alone in this process, and the makespan a greedy
   two-worker schedule of those times would reach (the floor for whole-member jobs);
+  their mean is the expected time of one fit (the default seed's ``single`` fit is one
+  draw of it: how soon early stopping ends a fit varies with the seed);
+* ``pair``: the default fit run twice at once, one copy per worker, each copy timed in
+  its worker: what running side by side costs each fit on this machine (shared caches
+  and memory bandwidth), the floor of any process-parallel ensemble;
 
 all against ``single``: one default fit.  Repetitions interleave single and warm fits.
 
@@ -49,6 +54,11 @@ def greedy_makespan(durations, workers):
     return max(loads)
 
 
+def _fit_seconds(est, X, y):
+    """Fit ``est`` and return how long it took (runs in a joblib worker)."""
+    return _timed(lambda: est.fit(X, y))[0]
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--datasets", nargs="+",
@@ -61,6 +71,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     torch.set_num_threads(1)
 
+    from joblib import Parallel, delayed
     from sklearn.base import clone
 
     from sklearn_dl import DeepEnsembleRegressor, GaussianNLLRegressor
@@ -85,24 +96,32 @@ def main(argv=None):
             singles.append(_timed(lambda: clone(base).fit(X, y))[0])
             warms.append(_timed(lambda: ensemble().fit(X, y))[0])
         members = [_timed(lambda m=m: clone(m).fit(X, y))[0] for m in fitted.estimators_]
+        pair = Parallel(n_jobs=args.n_jobs)(
+            delayed(_fit_seconds)(clone(base), X, y) for _ in range(args.n_jobs))
         single = statistics.median(singles)
         floor = greedy_makespan(members, args.n_jobs)
+        member_mean = statistics.mean(members)
         row = dict(data=name, n_rows=len(y), single_s=singles, warm_s=warms, cold_s=cold,
                    workers_started_here=cold_start,
                    members_s=members, greedy_makespan_s=floor,
                    warm_ratio=statistics.median(warms) / single, cold_ratio=cold / single,
                    floor_ratio=floor / single,
-                   member_mean_ratio=statistics.mean(members) / single)
+                   member_mean_ratio=member_mean / single,
+                   warm_per_member_mean=statistics.median(warms) / member_mean,
+                   pair_s=pair, side_by_side_slowdown=statistics.mean(pair) / single)
         rows.append(row)
         first = f"{cold:.2f} ({row['cold_ratio']:.2f}x)" + ("" if cold_start else ", workers up")
         table.append([name, f"{single:.2f}", first,
                       f"{statistics.median(warms):.2f} ({row['warm_ratio']:.2f}x)",
                       f"{floor:.2f} ({row['floor_ratio']:.2f}x)",
-                      f"{row['member_mean_ratio']:.2f}x"])
+                      f"{row['member_mean_ratio']:.2f}x",
+                      f"{row['warm_per_member_mean']:.2f}x",
+                      f"{row['side_by_side_slowdown']:.2f}x"])
         print(table[-1], flush=True)
     md = md_table(["data", "single fit s", "ensemble, first parallel fit s",
                    "ensemble, workers reused s", "greedy schedule of the members' own times s",
-                   "mean member / single"], table)
+                   "mean member / single", "ensemble (reused) / mean member",
+                   "a fit side by side / alone"], table)
     print(md)
     write_json(args.out, dict(machine=info, args=vars(args), rows=rows, table=md))
 

@@ -53,6 +53,7 @@ from __future__ import annotations
 import math
 import warnings
 
+from sklearn.base import is_classifier
 from sklearn.utils.validation import _num_samples
 
 from ._plan import is_auto, resolve_plan
@@ -71,8 +72,12 @@ AUTO_ACTIVATIONS = ("relu", "elu")
 MIN_VALIDATION_ROWS = 40
 
 
-def auto_hidden_layer_sizes(n_rows):
-    """The hidden layers ``hidden_layer_sizes="auto"`` gives a fit on ``n_rows`` rows."""
+def auto_hidden_layer_sizes(est, n_rows):
+    """The hidden layers ``hidden_layer_sizes="auto"`` gives a fit on ``n_rows`` rows:
+    the candidate's being fitted, else by the number of rows (see the module)."""
+    choice = _candidate_setting(est, "hidden_layer_sizes")
+    if choice is not None:
+        return choice
     return AUTO_HIDDEN_SMALL if n_rows < DEEP_FROM_ROWS else AUTO_HIDDEN_LARGE
 
 
@@ -122,8 +127,18 @@ def _comparable_settings(est, n_rows):
         if is_auto(est.dropout) and not est.mc_samples:
             return [{"dropout": AUTO_DROPOUT}, {"dropout": 0.0}]
     elif is_auto(est.activation):
-        return [{"activation": name} for name in AUTO_ACTIVATIONS]
+        return [{"activation": name, **_depth_when_compared(est)}
+                for name in AUTO_ACTIVATIONS]
     return []
+
+
+def _depth_when_compared(est):
+    """The hidden layers of a small-data regressor's compared candidates (see the
+    module): two layers, where the validation loss guards against their overfitting;
+    a classifier keeps one."""
+    if is_auto(est.hidden_layer_sizes) and not is_classifier(est):
+        return {"hidden_layer_sizes": AUTO_HIDDEN_LARGE}
+    return {}
 
 
 def candidates(est, n_rows):
@@ -210,8 +225,9 @@ def _keep(est, state):
     est.__dict__.update(state)
 
 
-def _describe(setting):
-    return ", ".join(f"{k}={v!r}" for k, v in setting.items())
+def _describe(setting, other):
+    """``setting`` as ``name=value`` pairs, the ones it differs from ``other`` in."""
+    return ", ".join(f"{k}={v!r}" for k, v in setting.items() if other.get(k) != v)
 
 
 def fit_choosing_body(est, n_rows, fit_once):
@@ -248,8 +264,9 @@ def fit_choosing_body(est, n_rows, fit_once):
             _reemit(best_caught)
             warnings.warn(
                 f"{type(est).__name__}.fit was interrupted while it compared "
-                f"{_describe(setting)} with {_describe(best_setting)} (the 'auto' body); "
-                f"the model keeps the completed fit with {_describe(best_setting)}.",
+                f"{_describe(setting, best_setting)} with "
+                f"{_describe(best_setting, setting)} (the 'auto' body); the model keeps "
+                f"the completed fit with {_describe(best_setting, setting)}.",
                 FitInterruptedWarning, stacklevel=3)
             return est
         if _beats(_score(est), best_state["best_validation_score_"]):

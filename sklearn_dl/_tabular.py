@@ -196,7 +196,7 @@ class _TabularMixin:
             return make_custom_body(self.architecture, (X.shape[1],), "module")
         _, sizes, dropout, activation = body_params
         if sizes is None:  # "auto" (see _auto_body)
-            sizes = auto_hidden_layer_sizes(len(X))
+            sizes = auto_hidden_layer_sizes(self, len(X))
         if dropout is None:
             dropout = (auto_dropout(self, len(X)) if isinstance(self.dropout, str)
                        else float(self.dropout))

@@ -1,6 +1,6 @@
-"""The "auto" MLP body (``sklearn_dl._auto_body``): depth from the data's size; below
-5,000 rows ReLU or ELU and from 5,000 rows dropout chosen on the validation split; the
-small-data L2 penalty.
+"""The "auto" MLP body (``sklearn_dl._auto_body``): depth from the data's size (and, for a
+regressor, from whether candidates are compared); below 5,000 rows ReLU or ELU and from
+5,000 rows dropout chosen on the validation split; the small-data L2 penalty.
 
 The row threshold is lowered for these tests so that they run on a few hundred rows.
 """
@@ -291,10 +291,13 @@ def _activation_layers(est):
 def test_auto_activation_keeps_the_better_of_relu_and_elu(make_data):
     X, y = make_data(THRESHOLD - 50)
     auto = _quiet(GaussianNLLRegressor(**FAST), X, y)
-    relu = _quiet(GaussianNLLRegressor(activation="relu", **FAST), X, y)
-    elu = _quiet(GaussianNLLRegressor(activation="elu", **FAST), X, y)
+    # a regressor's compared candidates have two hidden layers
+    two = dict(FAST, hidden_layer_sizes=(100, 100))
+    relu = _quiet(GaussianNLLRegressor(activation="relu", **two), X, y)
+    elu = _quiet(GaussianNLLRegressor(activation="elu", **two), X, y)
     better = max((relu, elu), key=lambda e: e.best_validation_score_)
     assert auto.activation_ == better.activation_
+    assert auto.hidden_layer_sizes_ == (100, 100)
     assert auto.best_validation_score_ == better.best_validation_score_
     np.testing.assert_array_equal(auto.predict(X), better.predict(X))
     assert _activation_layers(auto) == {"ReLU" if auto.activation_ == "relu" else "ELU"}
@@ -307,9 +310,34 @@ def test_the_data_decide_the_activation():
     assert _quiet(GaussianNLLRegressor(**FAST), *_kinked(THRESHOLD - 50)).activation_ == "relu"
 
 
+def test_a_regressors_depth_follows_the_comparison():
+    # two hidden layers where the validation loss compares the candidates (it guards
+    # against the second layer's overfitting), one wherever nothing is compared
+    X, y = _noisy(THRESHOLD - 50)
+    compared = _quiet(GaussianNLLRegressor(**FAST), X, y)
+    assert compared.hidden_layer_sizes_ == (100, 100)
+    assert sum(isinstance(m, torch.nn.Linear)
+               for m in compared.net_.module_.body.modules()) == 2
+    for est in (GaussianNLLRegressor(max_epochs=3, random_state=0),  # no validation split
+                GaussianNLLRegressor(activation="elu", **FAST)):  # nothing to compare
+        assert _quiet(est, X, y).hidden_layer_sizes_ == (100,)
+    few = 10 * (MIN_VALIDATION - 1)
+    assert _quiet(GaussianNLLRegressor(**FAST), X[:few], y[:few]).hidden_layer_sizes_ == (100,)
+    assert _quiet(GaussianNLLRegressor(hidden_layer_sizes=(8,), **FAST), X, y
+                  ).hidden_layer_sizes_ == (8,)
+    assert _quiet(NNClassifier(**FAST), X, (y > 0).astype(int)).hidden_layer_sizes_ == (100,)
+
+
 def test_activation_is_compared_only_where_the_rule_says():
     X, y = _noisy(THRESHOLD - 50)
+    two = (100, 100)
     assert _auto_body.candidates(GaussianNLLRegressor(**FAST), len(X)) == [
+        {"activation": "relu", "hidden_layer_sizes": two},
+        {"activation": "elu", "hidden_layer_sizes": two}]
+    # explicit layers are compared as given; a classifier keeps one layer
+    assert _auto_body.candidates(GaussianNLLRegressor(hidden_layer_sizes=(8,), **FAST),
+                                 len(X)) == [{"activation": "relu"}, {"activation": "elu"}]
+    assert _auto_body.candidates(NNClassifier(**FAST), len(X)) == [
         {"activation": "relu"}, {"activation": "elu"}]
     for est in (GaussianNLLRegressor(max_epochs=3, random_state=0),  # no validation split
                 GaussianNLLRegressor(activation="tanh", **FAST),  # the user's choice
@@ -345,7 +373,9 @@ def test_classifier_and_poisson_choose_the_activation_too():
     np.testing.assert_array_equal(a.predict_proba(X), fixed.predict_proba(X))
     counts = rng.poisson(np.exp(0.5 * X[:, 0]))
     pois = _quiet(PoissonNLLRegressor(**FAST), X, counts)
-    alone = _quiet(PoissonNLLRegressor(activation=pois.activation_, **FAST), X, counts)
+    assert pois.hidden_layer_sizes_ == (100, 100) and a.hidden_layer_sizes_ == (100,)
+    alone = _quiet(PoissonNLLRegressor(activation=pois.activation_,
+                                       hidden_layer_sizes=(100, 100), **FAST), X, counts)
     assert pois.best_validation_score_ == alone.best_validation_score_
 
 
@@ -372,5 +402,6 @@ def test_saved_model_keeps_its_chosen_activation(tmp_path):
     save(est, tmp_path / "model.safetensors")
     loaded = load(tmp_path / "model.safetensors")
     assert loaded.activation == "auto" and loaded.activation_ == "elu"
+    assert loaded.hidden_layer_sizes == "auto" and loaded.hidden_layer_sizes_ == (100, 100)
     assert _activation_layers(loaded) == {"ELU"}
     np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
