@@ -8,8 +8,10 @@ MLP = """\
 hidden_layer_sizes : "auto", int or tuple of int, default="auto"
         Units of the MLP body's hidden layers; ``()`` gives a (generalised) linear
         model, e.g. NN logistic or Poisson regression.  "auto": one hidden layer of
-        100 units when fitted on fewer than 5,000 rows, two of 100 from 5,000 rows on
-        (the fitted ``hidden_layer_sizes_`` says which).
+        100 units when fitted on fewer than 5,000 rows, two of 100 from 5,000 rows on;
+        a regressor whose ``activation="auto"`` compares ReLU and ELU on the validation
+        split (see ``activation``) gets two layers of 100 below 5,000 rows too (the
+        fitted ``hidden_layer_sizes_`` says which).
     activation : "auto", {"relu", "tanh", "sigmoid", "elu", "gelu", "leaky_relu", \
 "identity"} or nn.Module class, default="auto"
         Activation after each hidden layer.  "auto": when fitted on fewer than 5,000
