@@ -29,9 +29,10 @@ Compared on the validation data, by the mean NLL per point:
   stopping on a validation split of the training data, restoring the best weights, and
   on these 1,000 rows an L2 penalty of 1e-3, ``weight_decay="auto"``, and an activation
   chosen by the validation loss, ``activation="auto"``: the network is fitted with ReLU
-  and with ELU and the better one is kept, so it trains twice).
+  and with ELU and the better one is kept, so it trains twice; where it compares them,
+  ``hidden_layer_sizes="auto"`` gives a regressor two hidden layers of 100 units).
 
-What the full run printed (1 torch thread on 2 shared cores, 55 seconds)::
+What the full run printed (1 torch thread on 2 shared cores, 39 seconds)::
 
     model                                          validation NLL
     true model: mean 2x, sd |x| + 0.1                       0.777
@@ -39,13 +40,15 @@ What the full run printed (1 torch thread on 2 shared cores, 55 seconds)::
     custom family, 10 sigmoid units, 100 epochs             1.014
     custom family, 10 sigmoid units, 400 epochs             0.835
     custom family, 10-100-10 sigmoid, 100 epochs            0.817
-    GaussianNLLRegressor, defaults                          0.815
+    GaussianNLLRegressor, defaults                          0.803
     course: validation NLL ~0.82 for its network, 0.777 for the true model
     GaussianNLLRegressor's activation, chosen by its validation loss: relu
+    GaussianNLLRegressor's hidden layers: (100, 100)
 
 The deeper network and the default ``GaussianNLLRegressor`` come within 0.04 of the
-true model's NLL and match the course's ~0.82; the linear model's constant sd costs
-0.27 nats per point.  The second panel of the figure shows the standard deviation
+true model's NLL and match or beat the course's ~0.82; the default estimator, with its
+two ReLU layers of 100, is the closest, 0.026 above the true model.  The linear model's
+constant sd costs 0.27 nats per point.  The second panel of the figure shows the standard deviation
 each network learned next to the true ``|x| + 0.1``.
 
 Where ours differs from the course: the course's one-hidden-layer network reaches
@@ -165,6 +168,8 @@ for name, dist in dists.items():
 print("course: validation NLL ~0.82 for its network, 0.777 for the true model")
 print("GaussianNLLRegressor's activation, chosen by its validation loss:",
       models["GaussianNLLRegressor, defaults"].activation_)
+print("GaussianNLLRegressor's hidden layers:",
+      models["GaussianNLLRegressor, defaults"].hidden_layer_sizes_)
 
 # %%
 # What the networks learned: the mean and the standard deviation
