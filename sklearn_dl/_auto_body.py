@@ -30,8 +30,8 @@ Defaults are the product, and the right capacity and regularisation depend on th
   :data:`DEEP_FROM_ROWS` rows on, where dropout is compared instead).  Neither wins
   everywhere on small tables: ELU's smooth fit suits Boston (5 splits: test NLL 2.463
   with ReLU, 2.376 with ELU) and loses on concrete (3.104 vs 3.243); the validation
-  loss picks right on 3 of Boston's 5 splits and all of concrete's (chosen: 2.394 and
-  3.104; wine 0.935 / 0.938 / 0.936),
+  loss picks right on 3 of Boston's 5 splits and all of concrete's (chosen, one layer:
+  2.394 and 3.104; wine 0.935 / 0.938 / 0.936),
   ``benchmarks/results/explore_activation_choice*.json``.  A comparison needs at least
   :data:`MIN_VALIDATION_ROWS` validation rows (400 rows at the default 10 %): on the
   course's fish counts (200 rows, 20 validation rows; 4 seeds, three count families) the
