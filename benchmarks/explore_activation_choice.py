@@ -7,7 +7,8 @@ candidate activation on each UCI split; the candidate with the best validation s
 as ``dropout="auto"`` chooses its rate on 5,000+ rows.  Reports each candidate's test NLL,
 the chosen one's and an oracle's (the best test NLL per split), mean and standard error.
 
-``--hidden`` also varies the hidden layers (candidates ``activation/layers``).
+``--hidden`` also varies the hidden layers (candidates ``activation/layers``), and
+``--dropouts`` with it the dropout rate (``activation/layers/rate``).
 
 Usage::
 
@@ -37,6 +38,9 @@ def main(argv=None):
     p.add_argument("--hidden", nargs="+", default=None,
                    help="also vary the hidden layers, e.g. 100 100-100; candidates are "
                         "then named activation/layers (default: the estimator's 'auto')")
+    p.add_argument("--dropouts", nargs="+", type=float, default=None,
+                   help="also vary the dropout rate; candidates are then named "
+                        "activation/layers/rate (needs --hidden)")
     p.add_argument("--splits", type=int, default=5)
     p.add_argument("--first-split", type=int, default=0,
                    help="run splits first-split .. first-split + splits - 1")
@@ -54,6 +58,9 @@ def main(argv=None):
         if args.hidden:
             configs = {f"{a}/{h}": dict(activation=a, hidden_layer_sizes=tuple(
                 int(u) for u in h.split("-"))) for a in args.activations for h in args.hidden}
+        if args.hidden and args.dropouts:
+            configs = {f"{n}/{r:g}": dict(c, dropout=r)
+                       for n, c in configs.items() for r in args.dropouts}
         per = {a: [] for a in list(configs) + ["chosen", "oracle"]}
         for k in range(args.first_split, args.first_split + args.splits):
             X_tr, X_te, y_tr, y_te = load_uci_regression(name, split=k, data_home=DATA,
