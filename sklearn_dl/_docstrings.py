@@ -9,9 +9,9 @@ hidden_layer_sizes : "auto", int or tuple of int, default="auto"
         Units of the MLP body's hidden layers; ``()`` gives a (generalised) linear
         model, e.g. NN logistic or Poisson regression.  "auto": one hidden layer of
         100 units when fitted on fewer than 5,000 rows, two of 100 from 5,000 rows on;
-        a regressor whose ``activation="auto"`` compares ReLU and ELU on the validation
-        split (see ``activation``) gets two layers of 100 below 5,000 rows too (the
-        fitted ``hidden_layer_sizes_`` says which).
+        a regressor that compares candidates on the validation split below 5,000 rows
+        (``activation`` or ``dropout`` "auto", see there) gets two layers of 100 there
+        too (the fitted ``hidden_layer_sizes_`` says which).
     activation : "auto", {"relu", "tanh", "sigmoid", "elu", "gelu", "leaky_relu", \
 "identity"} or nn.Module class, default="auto"
         Activation after each hidden layer.  "auto": when fitted on fewer than 5,000
@@ -21,11 +21,12 @@ hidden_layer_sizes : "auto", int or tuple of int, default="auto"
         kept; ReLU otherwise.  The fitted ``activation_`` says which.
     dropout : float in [0, 1) or "auto", default="auto"
         Dropout probability after each hidden layer (training only, unless
-        ``mc_samples > 0``).  "auto": 0.1 when fitted on fewer than 5,000 rows (or with
-        ``mc_samples > 0``); from 5,000 rows on, when the fit stops early on a
-        validation split, the network is fitted twice, with dropout 0.1 and without,
-        and the one with the lower validation loss is kept (otherwise 0).  The fitted
-        ``dropout_`` says which.
+        ``mc_samples > 0``).  "auto": when the fit stops early on a validation split,
+        the network is fitted with dropout 0.1 and without and the one with the lower
+        validation loss is kept: from 5,000 rows on, and for a regressor below 5,000
+        rows too (from 40 validation rows; there the candidate without dropout must
+        be lower by 0.02 nats per row).  Otherwise 0.1 below 5,000 rows (always with
+        ``mc_samples > 0``) and 0 from there on.  The fitted ``dropout_`` says which.
     batchnorm : bool, default=False
         Batch normalisation after each hidden linear layer.
     architecture : "mlp", nn.Module or callable, default="mlp"

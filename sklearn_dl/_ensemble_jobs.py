@@ -41,8 +41,9 @@ def fit_members(members, X, y, sample_weight, n_jobs):
         for _, m, setting in jobs)
     fitted = []
     for i in range(len(members)):
-        fits = [d for (j, _, _), d in zip(jobs, done) if j == i]
-        fitted.append(fits[better_candidate([m for m, _ in fits])])
+        fits = [(d, setting) for (j, _, setting), d in zip(jobs, done) if j == i]
+        best = better_candidate([m for (m, _), _ in fits], [s for _, s in fits], n_rows)
+        fitted.append(fits[best][0])
     _warn_once([records for _, records in fitted], len(members))
     return [member for member, _ in fitted]
 

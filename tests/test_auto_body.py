@@ -186,19 +186,19 @@ def test_bad_hidden_layer_sizes_strings_are_refused():
         GaussianNLLRegressor(hidden_layer_sizes="big").fit(X, y)
 
 
-@pytest.mark.parametrize("n_rows, setting", [(THRESHOLD + 100, "dropout"),
-                                             (THRESHOLD - 50, "activation")])
-def test_ensemble_members_compare_as_their_own_fit_would(n_rows, setting):
-    # the ensemble runs each member's two candidates (dropout rates from the threshold
-    # on, activations below) as separate jobs, to share its workers better; every
-    # member must end up exactly as its own fit leaves it
+@pytest.mark.parametrize("n_rows, setting, n_candidates", [
+    (THRESHOLD + 100, "dropout", 2), (THRESHOLD - 50, "activation", 4)])
+def test_ensemble_members_compare_as_their_own_fit_would(n_rows, setting, n_candidates):
+    # the ensemble runs each member's candidates (dropout rates from the threshold on,
+    # activations and rates below) as separate jobs, to share its workers better;
+    # every member must end up exactly as its own fit leaves it (margin included)
     from sklearn.base import clone
 
     from sklearn_dl import DeepEnsembleRegressor
 
     X, y = _noisy(n_rows)
     base = GaussianNLLRegressor(**dict(FAST, max_epochs=15))
-    assert len(_auto_body.candidates(base, n_rows)) == 2
+    assert len(_auto_body.candidates(base, n_rows)) == n_candidates
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         ens = DeepEnsembleRegressor(base, n_estimators=3, random_state=0).fit(X, y)
@@ -206,6 +206,7 @@ def test_ensemble_members_compare_as_their_own_fit_would(n_rows, setting):
         alone = _quiet(clone(base).set_params(random_state=member.random_state), X, y)
         assert getattr(member, setting) == "auto"
         assert getattr(member, setting + "_") == getattr(alone, setting + "_")
+        assert member.dropout_ == alone.dropout_
         assert member.best_validation_score_ == alone.best_validation_score_
         np.testing.assert_array_equal(member.predict(X), alone.predict(X))
         assert not hasattr(member, "_body_candidate")
@@ -291,17 +292,19 @@ def _activation_layers(est):
 def test_auto_activation_keeps_the_better_of_relu_and_elu(make_data):
     X, y = make_data(THRESHOLD - 50)
     auto = _quiet(GaussianNLLRegressor(**FAST), X, y)
-    # a regressor's compared candidates have two hidden layers
+    # a regressor's compared candidates have two hidden layers, with and without
+    # dropout; one without must win by the margin
     two = dict(FAST, hidden_layer_sizes=(100, 100))
-    relu = _quiet(GaussianNLLRegressor(activation="relu", **two), X, y)
-    elu = _quiet(GaussianNLLRegressor(activation="elu", **two), X, y)
-    better = max((relu, elu), key=lambda e: e.best_validation_score_)
-    assert auto.activation_ == better.activation_
+    fits = [_quiet(GaussianNLLRegressor(activation=a, dropout=r, **two), X, y)
+            for r in (0.1, 0.0) for a in ("relu", "elu")]
+    better = max(fits, key=lambda e: e.best_validation_score_ - (
+        _auto_body.DROPOUT_OFF_MARGIN if e.dropout_ == 0 else 0.0))
+    assert (auto.activation_, auto.dropout_) == (better.activation_, better.dropout_)
     assert auto.hidden_layer_sizes_ == (100, 100)
     assert auto.best_validation_score_ == better.best_validation_score_
     np.testing.assert_array_equal(auto.predict(X), better.predict(X))
     assert _activation_layers(auto) == {"ReLU" if auto.activation_ == "relu" else "ELU"}
-    assert relu.activation_ == "relu" and elu.activation_ == "elu"  # explicit: kept
+    assert [f.activation_ for f in fits] == ["relu", "elu"] * 2  # explicit: kept
 
 
 def test_the_data_decide_the_activation():
@@ -318,8 +321,9 @@ def test_a_regressors_depth_follows_the_comparison():
     assert compared.hidden_layer_sizes_ == (100, 100)
     assert sum(isinstance(m, torch.nn.Linear)
                for m in compared.net_.module_.body.modules()) == 2
-    for est in (GaussianNLLRegressor(max_epochs=3, random_state=0),  # no validation split
-                GaussianNLLRegressor(activation="elu", **FAST)):  # nothing to compare
+    # no validation split; nothing left to compare (explicit activation and rate)
+    for est in (GaussianNLLRegressor(max_epochs=3, random_state=0),
+                GaussianNLLRegressor(activation="elu", dropout=0.1, **FAST)):
         assert _quiet(est, X, y).hidden_layer_sizes_ == (100,)
     few = 10 * (MIN_VALIDATION - 1)
     assert _quiet(GaussianNLLRegressor(**FAST), X[:few], y[:few]).hidden_layer_sizes_ == (100,)
@@ -328,19 +332,47 @@ def test_a_regressors_depth_follows_the_comparison():
     assert _quiet(NNClassifier(**FAST), X, (y > 0).astype(int)).hidden_layer_sizes_ == (100,)
 
 
+def test_dropping_the_dropout_of_a_small_regressor_needs_the_margin(monkeypatch):
+    # below the threshold a regressor also compares dropout 0.1 with none; the
+    # candidate without dropout is kept only if it beats by DROPOUT_OFF_MARGIN nats
+    X, y = _noise_free(THRESHOLD - 50)
+    est = GaussianNLLRegressor(**FAST)
+    free = _quiet(GaussianNLLRegressor(**FAST), X, y)
+    assert free.dropout_ == 0.0  # a noise-free target: dropout only blurs it
+    assert not _has_dropout(free)
+    monkeypatch.setattr(_auto_body, "DROPOUT_OFF_MARGIN", 1e9)
+    kept = _quiet(GaussianNLLRegressor(**FAST), X, y)
+    assert kept.dropout_ == 0.1 and _has_dropout(kept)
+    assert kept.best_validation_score_ < free.best_validation_score_
+    X, y = _noisy(THRESHOLD - 50)
+    assert _quiet(est, X, y).dropout_ == 0.1  # a noisy target keeps it
+    # the margin is the small-data rule's: from the threshold on the better score wins
+    assert _auto_body._handicap({"dropout": 0.0}, THRESHOLD) == 0.0
+    assert _auto_body._handicap({"dropout": 0.0}, THRESHOLD - 1) == 1e9
+
+
 def test_activation_is_compared_only_where_the_rule_says():
     X, y = _noisy(THRESHOLD - 50)
     two = (100, 100)
     assert _auto_body.candidates(GaussianNLLRegressor(**FAST), len(X)) == [
+        {"activation": a, "dropout": r, "hidden_layer_sizes": two}
+        for r in (0.1, 0.0) for a in ("relu", "elu")]
+    # explicit layers or rate are kept as given; MC dropout keeps its rate
+    assert _auto_body.candidates(
+        GaussianNLLRegressor(hidden_layer_sizes=(8,), dropout=0.2, **FAST), len(X)) == [
+        {"activation": "relu"}, {"activation": "elu"}]
+    assert _auto_body.candidates(GaussianNLLRegressor(mc_samples=5, **FAST), len(X)) == [
         {"activation": "relu", "hidden_layer_sizes": two},
         {"activation": "elu", "hidden_layer_sizes": two}]
-    # explicit layers are compared as given; a classifier keeps one layer
-    assert _auto_body.candidates(GaussianNLLRegressor(hidden_layer_sizes=(8,), **FAST),
-                                 len(X)) == [{"activation": "relu"}, {"activation": "elu"}]
+    # an explicit activation still compares the rates; a classifier keeps one layer
+    # and its dropout
+    assert _auto_body.candidates(GaussianNLLRegressor(activation="tanh", **FAST),
+                                 len(X)) == [{"dropout": 0.1, "hidden_layer_sizes": two},
+                                             {"dropout": 0.0, "hidden_layer_sizes": two}]
     assert _auto_body.candidates(NNClassifier(**FAST), len(X)) == [
         {"activation": "relu"}, {"activation": "elu"}]
     for est in (GaussianNLLRegressor(max_epochs=3, random_state=0),  # no validation split
-                GaussianNLLRegressor(activation="tanh", **FAST),  # the user's choice
+                GaussianNLLRegressor(activation="tanh", dropout=0.1, **FAST),  # explicit
                 GaussianNLLRegressor(hidden_layer_sizes=(), **FAST),  # a GLM
                 GaussianNLLRegressor(architecture=torch.nn.Linear(20, 8), **FAST)):
         assert _auto_body.candidates(est, len(X)) == [None]
