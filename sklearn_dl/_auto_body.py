@@ -8,9 +8,8 @@ Defaults are the product, and the right capacity and regularisation depend on th
   need (kin8nm: -1.10 -> -1.27 with dropout).  A small-data *regressor* that compares
   candidates (activation and dropout, below) gets two layers for all of them: the
   validation loss that picks among them also guards against the second layer's
-  overfitting (10 UCI
-  splits, ``benchmarks/results/explore_body_choice_4way*.json``: test NLL concrete 3.085
-  -> 3.057, Boston 2.478 -> 2.448, wine 0.957 -> 0.951, each better on 7 of 10 splits;
+  overfitting (10 UCI splits, ``benchmarks/results/explore_body_choice_4way*.json``:
+  test NLL concrete 3.085 -> 3.057, Boston 2.478 -> 2.448, wine 0.957 -> 0.951, each better on 7 of 10 splits;
   concrete's RMSE 5.7 -> 5.1 on splits 5-9).  A classifier keeps one layer: two cost
   breast cancer's log loss 0.109 -> 0.138 (``explore_defaults_s9_c.json``).  Where
   nothing is compared (no validation split, explicit activation and dropout) it is one
@@ -26,7 +25,8 @@ Defaults are the product, and the right capacity and regularisation depend on th
   margin it gains a little everywhere (10 UCI splits, concrete 3.055, Boston 2.420,
   wine 0.951; ``benchmarks/results/explore_dropout_choice_s*.json``).  A classifier's
   dropout stays 0.1 (dropout inflates no learned variance there).  From
-  :data:`DEEP_FROM_ROWS` rows on the data decide for every estimator: :func:`fit_choosing_body` fits the network with
+  :data:`DEEP_FROM_ROWS` rows on the data decide for every estimator:
+  :func:`fit_choosing_body` fits the network with
   dropout 0.1 and without, on the same split, initialisation and batch order, and
   keeps the one with the lower validation loss.  Neither choice is right for every
   medium-sized table: dropout regularises a noisy target (kin8nm, 8,192 rows: test NLL
