@@ -9,8 +9,8 @@ Defaults are the product, and the right capacity and regularisation depend on th
   candidates (activation and dropout, below) gets two layers for all of them: the
   validation loss that picks among them also guards against the second layer's
   overfitting (10 UCI splits, ``benchmarks/results/explore_body_choice_4way*.json``:
-  test NLL concrete 3.085 -> 3.057, Boston 2.478 -> 2.448, wine 0.957 -> 0.951, each better on 7 of 10 splits;
-  concrete's RMSE 5.7 -> 5.1 on splits 5-9).  A classifier keeps one layer: two cost
+  test NLL concrete 3.085 -> 3.057, Boston 2.478 -> 2.448, wine 0.957 -> 0.951, each
+  better on 7 of 10 splits; concrete's RMSE 5.7 -> 5.1 on splits 5-9).  A classifier keeps one layer: two cost
   breast cancer's log loss 0.109 -> 0.138 (``explore_defaults_s9_c.json``).  Where
   nothing is compared (no validation split, explicit activation and dropout) it is one
   layer.
