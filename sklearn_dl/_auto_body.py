@@ -10,10 +10,11 @@ Defaults are the product, and the right capacity and regularisation depend on th
   validation loss that picks among them also guards against the second layer's
   overfitting (10 UCI splits, ``benchmarks/results/explore_body_choice_4way*.json``:
   test NLL concrete 3.085 -> 3.057, Boston 2.478 -> 2.448, wine 0.957 -> 0.951, each
-  better on 7 of 10 splits; concrete's RMSE 5.7 -> 5.1 on splits 5-9).  A classifier keeps one layer: two cost
-  breast cancer's log loss 0.109 -> 0.138 (``explore_defaults_s9_c.json``).  Where
-  nothing is compared (no validation split, explicit activation and dropout) it is one
-  layer.
+  better on 7 of 10 splits; concrete's RMSE 5.7 -> 5.1 on splits 5-9; six other real
+  tables, ``explore_depth_other_tables*.json``: better on five).  A classifier keeps
+  one layer: two cost breast cancer's log loss 0.109 -> 0.138
+  (``explore_defaults_s9_c.json``).  Where nothing is compared (no validation split,
+  explicit activation and dropout) it is one layer.
 * **dropout="auto"**: 0.1 below :data:`DEEP_FROM_ROWS` rows (or with MC dropout), but a
   small-data *regressor* that stops early also compares 0.1 with none (with each
   compared activation: four fits) and drops it only when the validation NLL is lower
