@@ -12,8 +12,8 @@ ratio split by split, which mixes three things this script separates, on one UCI
   their mean is the expected time of one fit (the default seed's ``single`` fit is one
   draw of it: how soon early stopping ends a fit varies with the seed);
 * ``pair``: the default fit run twice at once, one copy per worker, each copy timed in
-  its worker: what running side by side costs each fit on this machine (shared caches
-  and memory bandwidth), the floor of any process-parallel ensemble;
+  its worker: what running side by side does to a fit's time on this machine (shared
+  caches and memory bandwidth may slow it; the runs so far scatter around 1x);
 
 all against ``single``: one default fit.  Repetitions interleave single and warm fits.
 

@@ -148,8 +148,7 @@ def _comparable_settings(est, n_rows):
     if est.warm_start and hasattr(est, "net_"):
         return []  # a warm start continues the network it has
     if n_rows >= DEEP_FROM_ROWS:
-        if is_auto(est.dropout) and not est.mc_samples:
-            return [{"dropout": AUTO_DROPOUT}, {"dropout": 0.0}]
+        return _dropout_rates(est)
     else:  # below, the activation and (for a regressor) the dropout, where "auto"
         names = ([{"activation": name} for name in AUTO_ACTIVATIONS]
                  if is_auto(est.activation) else [{}])
@@ -160,12 +159,18 @@ def _comparable_settings(est, n_rows):
     return []
 
 
-def _rates_when_compared(est):
-    """A small-data regressor's dropout candidates (see the module): 0.1 and none; a
-    classifier, MC dropout or an explicit rate keep one."""
-    if is_auto(est.dropout) and not est.mc_samples and not is_classifier(est):
+def _dropout_rates(est):
+    """The rates ``dropout="auto"`` compares, 0.1 and none, or ``[]`` (an explicit rate;
+    MC dropout needs its dropout)."""
+    if is_auto(est.dropout) and not est.mc_samples:
         return [{"dropout": AUTO_DROPOUT}, {"dropout": 0.0}]
-    return [{}]
+    return []
+
+
+def _rates_when_compared(est):
+    """A small-data regressor's dropout candidates (see the module); a classifier, MC
+    dropout or an explicit rate keep one (``[{}]``)."""
+    return (not is_classifier(est) and _dropout_rates(est)) or [{}]
 
 
 def _handicap(setting, n_rows):

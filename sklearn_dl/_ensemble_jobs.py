@@ -23,8 +23,8 @@ def fit_members(members, X, y, sample_weight, n_jobs):
     With ``n_jobs > 1`` they train in joblib worker processes, each limited to
     ``cores // workers`` torch threads.  A member that compares body settings (the
     "auto" activation or dropout, see ``_auto_body``) runs its candidates as separate
-    jobs: ten half-size jobs share two workers better than five whole ones, and each
-    member ends up as its own ``fit`` would leave it.  Each distinct warning is emitted
+    jobs: smaller jobs share the workers better than whole members, and each member
+    ends up as its own ``fit`` would leave it.  Each distinct warning is emitted
     once.
     """
     cores = os.cpu_count() or 1

@@ -198,7 +198,7 @@ class _TabularMixin:
         if sizes is None:  # "auto" (see _auto_body)
             sizes = auto_hidden_layer_sizes(self, len(X))
         if dropout is None:
-            dropout = (auto_dropout(self, len(X)) if isinstance(self.dropout, str)
+            dropout = (auto_dropout(self, len(X)) if is_auto(self.dropout)
                        else float(self.dropout))
         if activation is None:
             activation = (auto_activation(self) if is_auto(self.activation)
