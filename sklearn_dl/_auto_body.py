@@ -76,6 +76,7 @@ import warnings
 from sklearn.base import is_classifier
 from sklearn.utils.validation import _num_samples
 
+from . import _warn
 from ._plan import is_auto, resolve_plan
 from ._training_trust import FitInterruptedWarning
 
@@ -316,12 +317,12 @@ def fit_choosing_body(est, n_rows, fit_once):
         if interrupted:
             _keep(est, best_state)
             _reemit(best_caught)
-            warnings.warn(
+            _warn.warn(
                 f"{type(est).__name__}.fit was interrupted while it compared "
                 f"{_describe(setting, best_setting)} with "
                 f"{_describe(best_setting, setting)} (the 'auto' body); the model keeps "
                 f"the completed fit with {_describe(best_setting, setting)}.",
-                FitInterruptedWarning, stacklevel=3)
+                FitInterruptedWarning)
             return est
         score = _score(est, setting, n_rows)
         if _beats(score, best_score):

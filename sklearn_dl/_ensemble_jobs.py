@@ -14,6 +14,7 @@ from collections import Counter
 from joblib import Parallel, delayed
 from sklearn.base import clone
 
+from . import _warn
 from ._auto_body import better_candidate, candidates, fit_as_candidate, num_rows
 
 
@@ -70,4 +71,4 @@ def _warn_once(records, n_members):
     counts = Counter(r for member_records in records for r in dict.fromkeys(member_records))
     for (category, message), count in counts.items():
         suffix = f" ({count} of {n_members} ensemble members)" if n_members > 1 else ""
-        warnings.warn(message + suffix, category, stacklevel=4)
+        _warn.warn(message + suffix, category)

@@ -81,7 +81,8 @@ class _ParamChecksMixin:
         _check_number("validation_fraction", self.validation_fraction, low=0, high=1,
                       high_open=True, allow_none=True)
         _check_number("mc_samples", self.mc_samples, low=0, integer=True)
-        _check_number("verbose", self.verbose, low=0, integer=True)
+        if not isinstance(self.verbose, (bool, np.bool_)):  # True means 1, as in sklearn
+            _check_number("verbose", self.verbose, low=0, integer=True)
         if not (self.early_stopping == "auto" or isinstance(self.early_stopping,
                                                              (bool, np.bool_))):
             raise ValueError(f"early_stopping must be True, False or 'auto', got "

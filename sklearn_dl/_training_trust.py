@@ -9,12 +9,12 @@ attributes (``history_``, ``n_iter_``, ``loss_curve_``, ...) are set from the hi
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from . import _skorch
+from . import _skorch, _warn
+from ._plan import is_auto
 
 
 class DivergenceWarning(UserWarning):
@@ -73,7 +73,9 @@ class _TrainingTrustMixin:
             del history[-1]  # an epoch cut short (divergence, interrupt) is not an epoch
         n_run = len(history) - epochs_before
         planned = 1 if partial else plan.max_epochs
-        early = plan.early_stopping and _skorch.stopped_early(net)
+        # any EarlyStopping that fired ended the fit as asked: the plan's own early
+        # stopping, a GLM's convergence rule or a user's callback
+        early = _skorch.stopped_early(net)
         reason = monitor.stop_reason
         interrupted = reason is None and not early and n_run < planned
         message = None
@@ -92,8 +94,8 @@ class _TrainingTrustMixin:
             message = (FitInterruptedWarning, (
                 f"{type(self).__name__}.fit was interrupted after {n_run} of {planned} "
                 f"epoch(s); the model keeps {kept}."))
-        elif plan.early_stopping and not partial:
-            monitor.restore_best(net)  # the best validation epoch, as early stopping means
+        elif (plan.early_stopping or plan.converge) and not partial:
+            monitor.restore_best(net)  # the best epoch, as early stopping means
         start = getattr(monitor, "start_loss", math.nan)
         final = (_skorch.dataset_loss(net, train_data, max_rows=self._check_rows)
                  if message is None and not partial and math.isfinite(start) else math.nan)
@@ -112,23 +114,59 @@ class _TrainingTrustMixin:
         self.null_loss_ = monitor.null_loss
 
         if message is None and not partial:
-            null = monitor.null_loss
-            tol = 1e-3 * max(1.0, abs(null))
-            if math.isfinite(final) and final > min(start, null) - tol and n_run > 1:
-                message = (DivergenceWarning, (
-                    f"{type(self).__name__}.fit never improved on its starting point "
-                    f"(training loss {start:.4g} at the start, {final:.4g} at the end; the "
-                    f"marginal distribution of y has {null:.4g}): the learning rate "
-                    f"(lr={self.lr:g}) may be too large or too small, or the inputs carry "
-                    "no information about y."))
-            elif not early and n_run >= planned and _still_improving(
-                    history[epochs_before:], monitor.monitor, plan.patience):
-                message = (ConvergenceWarning, (
-                    f"{type(self).__name__}: max_epochs={planned} reached while the "
-                    f"{monitor.monitor.replace('_', ' ')} still improves; consider a larger "
-                    "max_epochs (or max_epochs='auto' with early stopping)."))
+            message = self._fit_quality_message(history[epochs_before:], monitor, plan,
+                                                start, final, n_run, planned, early)
         if message is not None:
-            warnings.warn(message[1], message[0], stacklevel=4)
+            _warn.warn(message[1], message[0])
+
+    def _fit_quality_message(self, rows, monitor, plan, start, final, n_run, planned,
+                             early):
+        """The warning (category, text) a completed fit gets, or None.
+
+        Three cases, checked in this order: the training loss did not fall below its
+        start (the learning rate, or inputs without information); it fell but ended no
+        better than the marginal model (the best constant prediction of y: out of
+        epochs, or no information in the inputs); the budget ran out while the monitored
+        loss still improved.  The start is not the marginal model itself: the head's
+        bias starts at the marginal fit, its weights are small and random.
+        """
+        name = type(self).__name__
+        null = monitor.null_loss
+        tol = 1e-3 * max(1.0, abs(null))
+        if not math.isfinite(final) or n_run <= 1:
+            return None
+        losses = (f"training loss {start:.4g} at the start, {final:.4g} at the end; the "
+                  f"marginal distribution of y has {null:.4g}")
+        if final > start - tol:
+            return (DivergenceWarning, (
+                f"{name}.fit never improved on its starting point ({losses}): the "
+                f"learning rate (lr={self.lr:g}) may be too large or too small, or the "
+                "inputs carry no information about y."))
+        out_of_epochs = not early and n_run >= planned
+        if final > null - tol:
+            if out_of_epochs:
+                return (ConvergenceWarning, (
+                    f"{name}: max_epochs={planned} reached with the training loss still "
+                    f"above the marginal model's ({losses}); consider a larger max_epochs "
+                    f"or learning rate (lr={self.lr:g})."))
+            return (DivergenceWarning, (
+                f"{name}.fit ended no better than the marginal model, the best constant "
+                f"prediction of y ({losses}): the inputs may carry no information about "
+                f"y, or the learning rate (lr={self.lr:g}) is too large or too small."))
+        # the auto budget of a net without a validation split (below 100 rows) is the
+        # plan's choice: its training loss keeps falling as it fits the few rows closer,
+        # which is no sign of an unfinished fit and has no remedy to suggest
+        budget_is_the_plan = (is_auto(self.max_epochs) and not plan.early_stopping
+                              and not plan.converge)
+        if (out_of_epochs and not budget_is_the_plan
+                and _still_improving(rows, monitor.monitor, plan.patience)):
+            advice = ("a larger max_epochs" if is_auto(self.max_epochs) else
+                      "a larger max_epochs (or max_epochs='auto', which stops early on a "
+                      "validation split from 100 rows)")
+            return (ConvergenceWarning, (
+                f"{name}: max_epochs={planned} reached while the "
+                f"{monitor.monitor.replace('_', ' ')} still improves; consider {advice}."))
+        return None
 
     @staticmethod
     def _best_epoch(history):

@@ -344,3 +344,108 @@ def test_defaults_beat_the_old_fixed_budget_on_small_data():
     nll_old, nll_new = mean_nll(yte, old.predict_dist(Xte)), mean_nll(yte, new.predict_dist(Xte))
     assert nll_new < nll_old - 0.1
     assert new.net_.batch_size < 128 and new.n_iter_ > 100
+
+
+# -- audit of 2026-12-02: warnings that were wrong or pointed at the package --------------
+
+def _fit_caught(est, X, y):
+    import warnings as _w
+    with _w.catch_warnings(record=True) as caught:
+        _w.simplefilter("always")
+        est.fit(X, y)
+    return caught
+
+
+def test_glm_convergence_stop_is_not_an_interrupt():
+    from sklearn_dl import FitInterruptedWarning, PoissonNLLRegressor
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 2))
+    y = rng.poisson(np.exp(0.5 + X[:, 0]))
+    est = PoissonNLLRegressor(hidden_layer_sizes=(), random_state=0)
+    caught = _fit_caught(est, X, y)
+    assert est.n_iter_ < 800  # the convergence rule stopped it
+    assert not [w for w in caught if issubclass(w.category, FitInterruptedWarning)]
+
+
+def test_user_early_stopping_is_not_an_interrupt():
+    from skorch.callbacks import EarlyStopping
+    from sklearn_dl import FitInterruptedWarning, GaussianNLLRegressor
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200, 2))
+    y = X[:, 0] + 0.1 * rng.normal(size=200)
+    est = GaussianNLLRegressor(hidden_layer_sizes=(16,), max_epochs=200,
+                               validation_fraction=0.2, random_state=0,
+                               callbacks=[EarlyStopping(patience=3)])
+    caught = _fit_caught(est, X, y)
+    assert est.n_iter_ < 200
+    assert not [w for w in caught if issubclass(w.category, FitInterruptedWarning)]
+
+
+def test_short_fit_that_improved_gets_convergence_not_divergence_warning():
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn_dl import DivergenceWarning, GaussianNLLRegressor
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200, 2))
+    y = X[:, 0] + 0.1 * rng.normal(size=200)
+    est = GaussianNLLRegressor(hidden_layer_sizes=(16,), max_epochs=3, random_state=0)
+    caught = _fit_caught(est, X, y)
+    kinds = {w.category for w in caught}
+    assert ConvergenceWarning in kinds and DivergenceWarning not in kinds
+
+
+def test_fit_warnings_point_at_the_callers_line():
+    from sklearn_dl import GaussianNLLRegressor
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200, 2))
+    y = X[:, 0] + 0.1 * rng.normal(size=200)
+    caught = _fit_caught(GaussianNLLRegressor(hidden_layer_sizes=(16,), max_epochs=3,
+                                              random_state=0), X, y)
+    assert caught and all(w.filename == __file__ for w in caught)
+
+
+def test_auto_budget_without_validation_does_not_warn_on_tiny_data():
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn_dl import NNClassifier
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 2))
+    y = (X[:, 0] > 0).astype(int)
+    caught = _fit_caught(NNClassifier(random_state=0), X, y)
+    assert not [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+
+
+@pytest.mark.parametrize("n_rows", [33, 286])
+def test_batchnorm_fits_whatever_the_remainder_batch(n_rows):
+    from sklearn_dl import GaussianNLLRegressor
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(n_rows, 3))
+    y = X[:, 0] + 0.1 * rng.normal(size=n_rows)
+    est = GaussianNLLRegressor(batchnorm=True, hidden_layer_sizes=(8,), max_epochs=3,
+                               random_state=0).fit(X, y)
+    assert np.isfinite(est.predict(X)).all()
+
+
+def test_batch_iterator_merges_a_one_row_remainder_only_when_asked():
+    import torch
+    from sklearn_dl._skorch import BatchIterator
+    from sklearn_dl._skorch.data import ArrayDataset
+    data = ArrayDataset(torch.zeros(33, 2), torch.zeros(33, 1), torch.ones(33))
+    for shuffle in (False, True):
+        sizes = [len(X) for X, _ in BatchIterator(data, 32, shuffle=shuffle, seed=0)]
+        merged = [len(X) for X, _ in BatchIterator(data, 32, shuffle=shuffle, seed=0,
+                                                   no_single_row=True)]
+        assert sizes == [32, 1] and merged == [33]
+
+
+def test_mc_samples_without_dropout_refused_before_training():
+    from sklearn_dl import GaussianNLLRegressor
+    X = np.random.RandomState(0).normal(size=(50, 2))
+    est = GaussianNLLRegressor(dropout=0.0, mc_samples=5, max_epochs=2)
+    with pytest.raises(ValueError, match="mc_samples=5 needs dropout"):
+        est.fit(X, X[:, 0])
+    assert not hasattr(est, "net_")
+
+
+def test_verbose_true_is_accepted():
+    from sklearn_dl import GaussianNLLRegressor
+    X = np.random.RandomState(0).normal(size=(50, 2))
+    GaussianNLLRegressor(verbose=True, hidden_layer_sizes=(4,), max_epochs=2).fit(X, X[:, 0])

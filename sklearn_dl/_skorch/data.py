@@ -8,7 +8,6 @@ datasets (lazily loaded image files).
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import torch
@@ -107,14 +106,20 @@ class BatchIterator:
         a new seed per pass.
     transform : callable or None
         Applied to each input batch (e.g. data augmentation on training batches).
+    no_single_row : bool, default=False
+        Never hand out a batch of one row: a remainder of one joins the batch before
+        it.  For networks with batch normalisation, which cannot normalise one row in
+        training mode (the remainder depends on the data's size, so without this a fit
+        would fail on some sizes only).
     """
 
     def __init__(self, dataset, batch_size=128, shuffle=False, seed=None, transform=None,
-                 **loader_kwargs):
+                 no_single_row=False, **loader_kwargs):
         self.dataset = dataset
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.transform = transform
+        self.no_single_row = no_single_row
         self.loader_kwargs = loader_kwargs
         self.generator = torch.Generator()
         if isinstance(seed, ShuffleSeeds):
@@ -123,7 +128,15 @@ class BatchIterator:
             self.generator.manual_seed(int(seed))
 
     def __len__(self):
-        return math.ceil(len(self.dataset) / self.batch_size)
+        return len(self._bounds(len(self.dataset)))
+
+    def _bounds(self, n):
+        """``(start, stop)`` of each batch of ``n`` rows."""
+        bs = self.batch_size
+        bounds = [(start, min(start + bs, n)) for start in range(0, n, bs)]
+        if self.no_single_row and len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] == 1:
+            bounds[-2:] = [(bounds[-2][0], n)]
+        return bounds
 
     def _batches(self):
         if isinstance(self.dataset, ArrayDataset):
@@ -131,27 +144,35 @@ class BatchIterator:
             order = torch.randperm(n, generator=self.generator) if self.shuffle else None
             if type(data).batch is not ArrayDataset.batch or not isinstance(data.X,
                                                                         torch.Tensor):
-                for start in range(0, n, bs):  # lazily loaded: the dataset's own batches
-                    yield data.batch(order[start:start + bs] if order is not None
-                                     else slice(start, start + bs))
+                for start, stop in self._bounds(n):  # lazily loaded: the dataset's batches
+                    yield data.batch(order[start:stop] if order is not None
+                                     else slice(start, stop))
                 return
             if order is None or n == 0:
-                for start in range(0, n, bs):
-                    yield data.rows(start, min(bs, n - start))
+                for start, stop in self._bounds(n):
+                    yield data.rows(start, stop - start)
                 return
             # Gather a chunk of shuffled rows at once and hand out views of it: one
             # indexing call per chunk instead of one per batch (each costs about as much
-            # as a small MLP's layer), while a chunk stays small next to the data.
+            # as a small MLP's layer), while a chunk stays small next to the data.  A
+            # chunk is a whole number of batches and the last one takes the remainder
+            # (at least two rows with ``no_single_row``).
             chunk = bs * max(1, _CHUNK_ELEMENTS // (bs * max(1, data.X[0].numel())))
-            for first in range(0, n, chunk):
-                part = data.gathered(order[first:first + chunk])
-                m = len(part)
-                for start in range(0, m, bs):
-                    yield part.rows(start, min(bs, m - start))
+            firsts = list(range(0, n, chunk))
+            if self.no_single_row and len(firsts) > 1 and n - firsts[-1] == 1:
+                firsts.pop()
+            for i, first in enumerate(firsts):
+                last = firsts[i + 1] if i + 1 < len(firsts) else n
+                part = data.gathered(order[first:last])
+                for start, stop in self._bounds(len(part)):
+                    yield part.rows(start, stop - start)
         else:
-            loader = DataLoader(self.dataset, batch_size=self.batch_size,
-                                shuffle=self.shuffle, generator=self.generator,
-                                collate_fn=_collate, **self.loader_kwargs)
+            n = len(self.dataset)
+            order = (torch.randperm(n, generator=self.generator) if self.shuffle
+                     else torch.arange(n))
+            batches = [order[start:stop].tolist() for start, stop in self._bounds(n)]
+            loader = DataLoader(self.dataset, batch_sampler=batches, collate_fn=_collate,
+                                **self.loader_kwargs)
             yield from loader
 
     def __iter__(self):

@@ -247,6 +247,9 @@ def make_net(module, family, *, train_data, valid_data=None, optimizer="adam", l
         iterator_train__shuffle=True,
         iterator_train__seed=ShuffleSeeds(shuffle_seed),
         iterator_train__transform=train_transform,
+        # batch norm cannot normalise a one-row batch in training mode
+        iterator_train__no_single_row=any(
+            isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in module.modules()),
         iterator_valid=BatchIterator,
         train_split=predefined_split(valid_data) if valid_data is not None else None,
         callbacks=cbs,
