@@ -133,3 +133,65 @@ def test_poisson_rates_have_finite_log_likelihood():
     ll = d.log_likelihood([2.5, 3.0])
     assert np.all(np.isfinite(ll))
     np.testing.assert_allclose(ll[1], stats.poisson(3.0).logpmf(3))
+
+
+# -- two-class distributions speak labels (ppf, median, interval, cdf, rvs) ---------------
+def bernoulli(p, classes):
+    return ParametricDistribution(Bernoulli(), {"p": np.asarray(p, float)},
+                                  classes=np.asarray(classes))
+
+
+@pytest.mark.parametrize("classes", [[3, 7], ["no", "yes"]])
+def test_binary_quantiles_are_labels(classes):
+    classes = np.asarray(classes)
+    d = bernoulli([0.9, 0.1, 0.5, 0.3], classes)
+    np.testing.assert_array_equal(d.median(), classes[[1, 0, 0, 0]])
+    lo, hi = d.interval(0.5)  # quartiles: P(classes[0]) = 1 - p against 0.25 / 0.75
+    np.testing.assert_array_equal(lo, classes[[1, 0, 0, 0]])
+    np.testing.assert_array_equal(hi, classes[[1, 0, 1, 1]])
+    np.testing.assert_array_equal(d.ppf(0.0), classes[[0, 0, 0, 0]])
+    np.testing.assert_array_equal(d.ppf(1.0), classes[[1, 1, 1, 1]])
+    # the same encoding as rvs and predict-style labels
+    assert set(np.unique(d.rvs(50, random_state=0))) <= set(classes.tolist())
+    with pytest.raises(ValueError, match=r"q in \[0, 1\]"):
+        d.ppf(1.5)
+
+
+@pytest.mark.parametrize("classes", [[3, 7], ["no", "yes"]])
+def test_binary_ppf_cdf_round_trip_on_labels(classes):
+    classes = np.asarray(classes)
+    d = bernoulli([0.9, 0.1, 0.5, 0.3, 0.7], classes)
+    for q in [0.05, 0.3, 0.5, 0.6, 0.95]:
+        x = d.ppf(q)
+        # the first label whose cdf reaches q
+        assert np.all(d.cdf(x) >= q)
+        first = x == classes[0]
+        assert np.all(d.cdf(np.full(len(d), classes[0]))[~first] < q)
+    np.testing.assert_allclose(d.cdf(np.full(5, classes[0])), 1 - np.array([.9, .1, .5, .3, .7]))
+
+
+@pytest.mark.parametrize("classes", [[3, 7], ["no", "yes"]])
+def test_binary_mixture_quantiles_agree_with_parametric(classes):
+    classes = np.asarray(classes)
+    rng = np.random.RandomState(0)
+    # near the decision boundary: components on both sides of 1/2
+    ps = 0.5 + rng.uniform(-0.1, 0.1, size=(5, 40))
+    m = MixtureDistribution([bernoulli(p, classes) for p in ps])
+    single = bernoulli(ps.mean(axis=0), classes)  # the mixture's own probabilities
+    for q in [0.1, 0.45, 0.5, 0.55, 0.9]:
+        np.testing.assert_array_equal(m.ppf(q), single.ppf(q))
+    np.testing.assert_array_equal(m.median(), classes[(ps.mean(axis=0) > 0.5).astype(int)])
+    for a, b in zip(m.interval(0.8), single.interval(0.8)):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(m.cdf(m.median()), single.cdf(single.median()))
+
+
+def test_categorical_mixture_refuses_quantiles_like_a_single_network():
+    p = np.array([[0.2, 0.3, 0.5], [0.6, 0.2, 0.2]])
+    d = ParametricDistribution(Categorical(), {"p": p}, classes=np.array(["a", "b", "c"]))
+    m = MixtureDistribution([d, d])
+    for dist in (d, m):
+        with pytest.raises(NotImplementedError, match="unordered labels"):
+            dist.median()
+        with pytest.raises(NotImplementedError, match="unordered labels"):
+            dist.cdf(["a", "b"])

@@ -222,6 +222,36 @@ def test_mc_dropout_needs_dropout(hetero):
         est.predict_dist(X, mc_samples=5)
 
 
+def _binary_boundary_data(labels):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200, 2))
+    y = np.asarray(labels)[(X[:, 0] > 0).astype(int)]
+    # two clear rows and rows next to the boundary, where the passes / members disagree
+    Xq = np.array([[2.0, 0.0], [-2.0, 0.0], [0.01, 0.0], [-0.01, 0.0], [0.0, 0.5]])
+    return X, y, Xq
+
+
+@pytest.mark.parametrize("labels", [[3, 7], ["no", "yes"]])
+def test_binary_mixture_quantiles_are_labels_for_mc_dropout_and_ensembles(labels):
+    X, y, Xq = _binary_boundary_data(labels)
+    kw = dict(hidden_layer_sizes=(8,), lr=0.05, max_epochs=20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        mc = NNClassifier(dropout=0.3, mc_samples=5, random_state=0, **kw).fit(X, y)
+        ens = DeepEnsembleClassifier(NNClassifier(**kw), n_estimators=3,
+                                     random_state=0).fit(X, y)
+    for est in (mc, ens):
+        dist = est.predict_dist(Xq)
+        assert isinstance(dist, MixtureDistribution)
+        # labels, the same as predict (the median is the more probable class)
+        np.testing.assert_array_equal(dist.median(), est.predict(Xq))
+        np.testing.assert_array_equal(dist.ppf(0.5), est.predict(Xq))
+        lo, hi = dist.interval(0.9)
+        assert set(lo.tolist()) | set(hi.tolist()) <= set(labels)
+        # a component (one pass / member) answers in the same encoding as the mixture
+        assert set(dist.components[0].median().tolist()) <= set(labels)
+
+
 # -- a user's module as the body of a tabular estimator ------------------------------------
 class TwoTowers(nn.Module):
     def __init__(self, n_in):

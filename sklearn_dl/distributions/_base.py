@@ -124,12 +124,13 @@ class PredictiveDistribution:
         Parameters
         ----------
         y : array-like of shape ``batch_shape``
-            Observations.
+            Observations; class labels for a two-class distribution (a categorical
+            one over more classes has no cdf and raises ``NotImplementedError``).
 
         Returns
         -------
         cdf : ndarray of shape ``batch_shape``
-            ``P(Y <= y)``.
+            ``P(Y <= y)``, labels ordered as ``classes``.
 
         Examples
         --------
@@ -154,6 +155,9 @@ class PredictiveDistribution:
         Returns
         -------
         quantiles : ndarray of shape ``batch_shape``
+            Class labels for a two-class distribution (the first label whose cdf
+            reaches ``q``), like ``predict`` and ``rvs``; a categorical one over more
+            classes has no quantiles and raises ``NotImplementedError``.
 
         Examples
         --------
@@ -234,7 +238,7 @@ class PredictiveDistribution:
         Returns
         -------
         median : ndarray of shape ``batch_shape``
-            ``ppf(0.5)``.
+            ``ppf(0.5)``; a class label for a two-class distribution.
 
         Examples
         --------
@@ -354,6 +358,7 @@ class PredictiveDistribution:
         Returns
         -------
         lower, upper : ndarray, each of shape ``batch_shape``
+            ``ppf`` at the two tails; class labels for a two-class distribution.
 
         Examples
         --------
@@ -419,6 +424,33 @@ class PredictiveDistribution:
             if self.family is not None:
                 y = self.family.check_target(y)
         return y
+
+    def _check_ordered(self, what):
+        """Refuse a cdf or quantile of more than two classes: unordered labels have none."""
+        if self.is_classification and self.proba.shape[1] > 2:
+            raise NotImplementedError(
+                f"A categorical distribution over {self.proba.shape[1]} unordered labels has "
+                f"no {what}; use mean() for the class probabilities.")
+
+    def _label_ppf(self, q):
+        """Quantiles of a two-class distribution, as class labels.
+
+        The labels are ordered as ``classes`` (sorted, like ``classes_``), so the
+        ``q``-quantile is the first label whose cdf reaches ``q``: ``classes[0]`` where
+        ``P(classes[0]) >= q``, else ``classes[1]``.  ``q = 0`` gives ``classes[0]`` (the
+        quantile restricted to the labels; scipy's -1 below the support is no label).
+        The search runs on the indices 0/1 and decodes at the end, so single networks
+        and mixtures (whose cdf at index 0 is the mean of their components') agree.
+        """
+        self._check_ordered("quantiles")
+        proba = self.proba
+        q = np.broadcast_to(np.asarray(q, dtype=np.float64), (len(proba),))
+        if np.any(~((q >= 0) & (q <= 1))):
+            raise ValueError("ppf needs probabilities q in [0, 1].")
+        # rounding can leave the last cumulative sum a hair below q = 1: clip to the top
+        idx = np.minimum((np.cumsum(proba, axis=1) < q[:, None]).sum(axis=1),
+                         proba.shape[1] - 1)
+        return idx if self.classes is None else np.asarray(self.classes)[idx]
 
     def _encode(self, y):
         """Class labels -> indices 0..K-1 (classification distributions)."""

@@ -27,7 +27,9 @@ class MixtureDistribution(PredictiveDistribution):
       Newton steps safeguarded by bisection; bisection on the integers for discrete
       families;
     * ``rvs`` draws a component per draw, then from that component;
-    * classification: ``mean()`` averages the class probabilities.
+    * classification: ``mean()`` averages the class probabilities; for two classes
+      ``cdf`` takes labels and ``ppf`` returns labels (the first label whose mixture
+      cdf reaches ``q``), as for a single network.
 
     Parameters
     ----------
@@ -150,6 +152,11 @@ class MixtureDistribution(PredictiveDistribution):
         return (self._w(cdfs.ndim - 1) * cdfs).sum(axis=0)
 
     def ppf(self, q):
+        if self.is_classification:
+            # on the class indices (the mixture's cdf at index 0 is its mean P(classes[0])),
+            # decoded to labels at the end: the cdf takes labels, so a search feeding
+            # indices back into it would mix the two encodings
+            return self._label_ppf(q)
         q = np.broadcast_to(np.asarray(q, dtype=np.float64), self.batch_shape)
         if np.any((q < 0) | (q > 1)):
             raise ValueError("ppf needs probabilities q in [0, 1].")

@@ -20,8 +20,11 @@ class ParametricDistribution(PredictiveDistribution):
         or ``(n_samples, n_targets)`` (classification: probabilities ``(n, K)`` or the
         positive-class probability ``(n,)`` for Bernoulli).
     classes : array-like, default=None
-        Class labels (classification): ``rvs`` draws labels, ``log_likelihood`` takes
-        labels, ``mean()`` are the class probabilities in this order.
+        Class labels (classification), sorted like ``classes_``: ``rvs`` draws labels,
+        ``log_likelihood`` and ``cdf`` take labels, ``ppf`` / ``median`` / ``interval``
+        return labels (two classes; more classes are unordered and have no cdf or
+        quantiles), ``mean()`` are the class probabilities in this order.  Without
+        ``classes`` the labels are the indices ``0 .. K-1``.
 
     Attributes
     ----------
@@ -94,19 +97,14 @@ class ParametricDistribution(PredictiveDistribution):
                               dtype=np.float64)
         return np.asarray(self.family.logpdf(self._params, y), dtype=np.float64)
 
-    def _check_ordered(self, what):
-        if self.is_classification and self.proba.shape[1] > 2:
-            raise NotImplementedError(
-                f"A categorical distribution over {self.proba.shape[1]} unordered labels has "
-                f"no {what}; use mean() for the class probabilities.")
-
     def cdf(self, y):
         self._check_ordered("cdf")
         y = self._encode(y) if self.is_classification else y
         return np.asarray(self.scipy.cdf(y), dtype=np.float64)
 
     def ppf(self, q):
-        self._check_ordered("quantiles")
+        if self.is_classification:
+            return self._label_ppf(q)  # labels, like predict and rvs
         return np.asarray(self.scipy.ppf(q), dtype=np.float64)
 
     def rvs(self, size=None, random_state=None):
