@@ -8,6 +8,7 @@ cut into jobs.
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from collections import Counter
 
@@ -67,8 +68,19 @@ def _fit_member(member, X, y, sample_weight, threads, candidate=None):
 
 
 def _warn_once(records, n_members):
-    """Emit each distinct member warning once, saying how many members raised it."""
-    counts = Counter(r for member_records in records for r in dict.fromkeys(member_records))
-    for (category, message), count in counts.items():
+    """Emit each distinct member warning once, saying how many members raised it.
+
+    Warnings that differ only in their numbers (each member's own losses) count as
+    one; the first member's text is shown."""
+    first, counts = {}, Counter()
+    for member_records in records:
+        for category, message in dict.fromkeys(member_records):
+            key = (category, _NUMBER.sub("#", message))
+            first.setdefault(key, message)
+            counts[key] += 1
+    for key, count in counts.items():
         suffix = f" ({count} of {n_members} ensemble members)" if n_members > 1 else ""
-        _warn.warn(message + suffix, category)
+        _warn.warn(first[key] + suffix, key[0])
+
+
+_NUMBER = re.compile(r"\d+(?:\.\d+)?(?:e[-+]?\d+)?")
