@@ -19,6 +19,10 @@ from . import _warn
 from ._auto_body import better_candidate, candidates, fit_as_candidate, num_rows
 
 
+#: a number in a warning's text (members' warnings differing only in these are one)
+_NUMBER = re.compile(r"\d+(?:\.\d+)?(?:e[-+]?\d+)?")
+
+
 def fit_members(members, X, y, sample_weight, n_jobs):
     """Fit ``members`` (unfitted, seeded clones) on ``(X, y)``; returns them fitted.
 
@@ -82,5 +86,3 @@ def _warn_once(records, n_members):
         suffix = f" ({count} of {n_members} ensemble members)" if n_members > 1 else ""
         _warn.warn(first[key] + suffix, key[0])
 
-
-_NUMBER = re.compile(r"\d+(?:\.\d+)?(?:e[-+]?\d+)?")

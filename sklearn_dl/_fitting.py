@@ -13,6 +13,7 @@ import torch
 from sklearn.utils import check_random_state
 
 from . import _skorch
+from ._forward import refuse_mc_without_dropout
 from ._modules import BodyHead
 from ._parallel import worker_threads
 from ._plan import resolve_plan
@@ -131,7 +132,7 @@ class _FitMixin:
                 preprocess = self._make_preprocess(X_train, w_train)
                 module = self._build_module(X, preprocess, family, n_targets, body_params)
                 family.init_head(module.head, y_train, w_train, n_targets, raw=marginal)
-            _refuse_mc_without_dropout(self, module)
+            refuse_mc_without_dropout(self, module, self.mc_samples)  # before training
             monitor = _skorch.TrainingMonitor(null_loss=null_loss, monitor=monitor_key,
                                               check_rows=self._check_rows)
             net = self._make_net(module, family, train_data, valid_data, plan,
@@ -205,18 +206,6 @@ class _FitMixin:
         except ValueError:
             # too few members in some class to stratify: fall back to a plain split
             return train_test_split(np.arange(n), test_size=n_valid, random_state=seed)
-
-
-def _refuse_mc_without_dropout(est, module):
-    """``mc_samples > 0`` needs dropout: say so before training, not at every predict."""
-    from ._forward import _DROPOUT_TYPES
-
-    if est.mc_samples and not any(isinstance(m, _DROPOUT_TYPES) and m.p > 0
-                                  for m in module.modules()):
-        raise ValueError(
-            f"mc_samples={est.mc_samples} needs dropout layers, but this "
-            f"{type(est).__name__}'s network has no dropout with p > 0; set dropout > 0 "
-            "(or use a DeepEnsemble for uncertainty without dropout).")
 
 
 class _NetSnapshot:

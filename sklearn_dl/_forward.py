@@ -17,6 +17,17 @@ _DROPOUT_TYPES = (torch.nn.Dropout, torch.nn.Dropout1d, torch.nn.Dropout2d,
                   torch.nn.Dropout3d, torch.nn.AlphaDropout, torch.nn.FeatureAlphaDropout)
 
 
+def refuse_mc_without_dropout(est, module, mc_samples):
+    """Raise a ValueError naming ``mc_samples`` unless ``module`` has dropout with p > 0
+    (checked before training by ``fit`` and before MC passes by ``_forward``)."""
+    if mc_samples and not any(isinstance(m, _DROPOUT_TYPES) and m.p > 0
+                              for m in module.modules()):
+        raise ValueError(
+            f"mc_samples={mc_samples} needs dropout layers, but this "
+            f"{type(est).__name__}'s network has no dropout with p > 0; fit it with "
+            "dropout > 0 (or use a DeepEnsemble for uncertainty without dropout).")
+
+
 class _ForwardMixin:
     """``_forward`` and the predictive distribution of :class:`~sklearn_dl._base._BaseNN`;
     the input side supplies ``_predict_module`` and ``_predict_batches``."""
@@ -46,11 +57,7 @@ class _ForwardMixin:
         batches = self._predict_batches(X)  # validates X before any forward pass
         passes = max(1, mc_samples)
         dropouts = [m for m in module.modules() if isinstance(m, _DROPOUT_TYPES)]
-        if mc_samples and not any(m.p > 0 for m in dropouts):
-            raise ValueError(
-                f"mc_samples={mc_samples} needs dropout layers, but this "
-                f"{type(self).__name__}'s network has no dropout with p > 0; fit it with "
-                "dropout > 0 (or use a DeepEnsemble for uncertainty without dropout).")
+        refuse_mc_without_dropout(self, module, mc_samples)
         outs = [[] for _ in range(passes)]
         seed = self._mc_seed(random_state)
         module.eval()

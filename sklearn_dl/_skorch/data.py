@@ -8,7 +8,6 @@ datasets (lazily loaded image files).
 
 from __future__ import annotations
 
-
 import numpy as np
 import torch
 from skorch.dataset import Dataset as SkorchDataset
