@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import numbers
+
+import numpy as np
 
 import torch
 from sklearn.utils import check_random_state
@@ -28,6 +31,66 @@ def refuse_mc_without_dropout(est, module, mc_samples):
             "dropout > 0 (or use a DeepEnsemble for uncertainty without dropout).")
 
 
+# Dropout types whose mask drops whole channels (dims 2... share one draw) rather
+# than single features
+_CHANNEL_DROPOUT = (torch.nn.Dropout1d, torch.nn.Dropout2d, torch.nn.Dropout3d,
+                    torch.nn.FeatureAlphaDropout)
+_ALPHA_DROPOUT = (torch.nn.AlphaDropout, torch.nn.FeatureAlphaDropout)
+_SELU_ALPHA = -1.7580993408473766  # -scale * alpha of SELU, the value alpha dropout sets
+
+
+class _PassMasks:
+    """One dropout mask per MC pass and dropout layer, shared by every row.
+
+    Pass ``k`` is then one sampled network (the dropout layers of the fitted one with a
+    fixed set of units switched off), as in MC dropout's derivation: a row's prediction
+    does not depend on which other rows are predicted with it, on its position in the
+    batch or on the batch size, so ``predict_dist(X[:5])`` is ``predict_dist(X)[:5]``.
+    Torch's own dropout draws a mask per element of the batch instead.  The layers stay
+    in eval mode (identity); a forward hook applies the pass's mask, drawn when the
+    layer's output shape is first seen from a generator seeded by (seed, pass, layer).
+    """
+
+    def __init__(self, dropouts, seed):
+        self.layers = [m for m in dropouts if m.p > 0]
+        self.seed = int(seed)
+        self._masks = {}
+
+    def _mask(self, k, index, layer, out):
+        shape = (1, *out.shape[1:])
+        if isinstance(layer, _CHANNEL_DROPOUT) and out.dim() > 2:
+            shape = (1, out.shape[1]) + (1,) * (out.dim() - 2)
+        key = (k, index, shape)
+        if key not in self._masks:
+            state = np.random.SeedSequence([self.seed, k, index]).generate_state(1)[0]
+            generator = torch.Generator().manual_seed(int(state))
+            keep = torch.full(shape, 1.0 - layer.p)
+            self._masks[key] = torch.bernoulli(keep, generator=generator)
+        return self._masks[key].to(dtype=out.dtype, device=out.device)
+
+    def _hook(self, k, index):
+        def apply(layer, inputs, out):
+            mask = self._mask(k, index, layer, out)
+            if isinstance(layer, _ALPHA_DROPOUT):
+                # alpha dropout sets dropped units to the SELU's saturation value and
+                # rescales so mean and variance are kept (torch.nn.AlphaDropout)
+                p = layer.p
+                a = ((1.0 - p) * (1.0 + p * _SELU_ALPHA ** 2)) ** -0.5
+                return a * (out * mask + _SELU_ALPHA * (1.0 - mask)) - a * _SELU_ALPHA * p
+            return out * mask / (1.0 - layer.p)
+        return apply
+
+    @contextlib.contextmanager
+    def sampling(self, k):
+        handles = [layer.register_forward_hook(self._hook(k, i))
+                   for i, layer in enumerate(self.layers)]
+        try:
+            yield
+        finally:
+            for handle in handles:
+                handle.remove()
+
+
 class _ForwardMixin:
     """``_forward`` and the predictive distribution of :class:`~sklearn_dl._base._BaseNN`;
     the input side supplies ``_predict_module`` and ``_predict_batches``."""
@@ -39,9 +102,9 @@ class _ForwardMixin:
         ----------
         X : input accepted by the estimator's ``predict``
         mc_samples : int, default=0
-            0: one deterministic pass (dropout off).  k > 0: k passes with the dropout
-            layers (and only them: batch normalisation stays in eval mode) active,
-            seeded by ``random_state``.
+            0: one deterministic pass (dropout off).  k > 0: k passes, each with one
+            dropout mask per dropout layer shared by all rows (see :class:`_PassMasks`;
+            batch normalisation stays in eval mode), seeded by ``random_state``.
         random_state : int or None
             Seed of the MC dropout masks; None uses the estimator's ``random_state``
             (or 0), so predictions are reproducible.
@@ -60,16 +123,18 @@ class _ForwardMixin:
         refuse_mc_without_dropout(self, module, mc_samples)
         outs = [[] for _ in range(passes)]
         seed = self._mc_seed(random_state)
+        masks = _PassMasks(dropouts, seed) if mc_samples else None
         module.eval()
         batch = None
         try:
-            if mc_samples:
-                for m in dropouts:
-                    m.train()
             with _skorch.seeded(seed), torch.inference_mode():
                 for batch in batches:
                     for k in range(passes):
-                        outs[k].append(module(batch))
+                        if masks is None:
+                            outs[k].append(module(batch))
+                        else:
+                            with masks.sampling(k):
+                                outs[k].append(module(batch))
         except RuntimeError as exc:
             detail = allocation_failure(exc)
             if detail is None:

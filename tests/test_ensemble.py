@@ -214,6 +214,32 @@ def test_mc_dropout_switches_only_dropout(dropout_net, hetero):
         dropout_net.set_params(mc_samples=0)
 
 
+def test_mc_dropout_pass_is_one_sampled_network(dropout_net, hetero):
+    """Each MC pass drops the same units for every row: a row's prediction does not
+    depend on the other rows predicted with it, nor on its position among them."""
+    _, _, Xte, _ = hetero
+    full = dropout_net.predict_dist(Xte, mc_samples=10, random_state=3)
+    head = dropout_net.predict_dist(Xte[:7], mc_samples=10, random_state=3)
+    rev = dropout_net.predict_dist(Xte[::-1], mc_samples=10, random_state=3)
+    np.testing.assert_allclose(head.mean(), full.mean()[:7], rtol=1e-12)
+    np.testing.assert_allclose(rev.std()[::-1], full.std(), rtol=1e-12)
+    # the passes differ from each other: the masks change from pass to pass
+    means = np.stack([c.mean() for c in full.components])
+    assert means.std(axis=0).min() > 0
+    # and the share of units kept is about 1 - p over many passes
+    from sklearn_dl._forward import _PassMasks
+
+    layer = nn.Dropout(0.2)
+    masks = _PassMasks([layer], seed=0)
+    kept = np.mean([masks._mask(k, 0, layer, torch.zeros(4, 50)).mean().item()
+                    for k in range(200)])
+    assert abs(kept - 0.8) < 0.02
+    # a channel dropout drops whole channels
+    channel = nn.Dropout2d(0.5)
+    mask = _PassMasks([channel], seed=0)._mask(0, 0, channel, torch.zeros(3, 6, 4, 4))
+    assert mask.shape == (1, 6, 1, 1)
+
+
 def test_mc_dropout_needs_dropout(hetero):
     X, y, _, _ = hetero
     with warnings.catch_warnings():
