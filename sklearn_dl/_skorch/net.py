@@ -7,11 +7,9 @@ import torch
 from skorch import NeuralNet
 from skorch.callbacks import EarlyStopping, Freezer, Unfreezer
 from skorch.helper import predefined_split
-from skorch.dataset import unpack_data
-from skorch.utils import to_numpy, to_tensor
+from skorch.utils import to_numpy
 from torch import nn
 
-from .backprop import LayerChain
 from .callbacks import EpochProgress, _user_callbacks
 from .data import ArrayDataset, BatchIterator, ShuffleSeeds, eval_batch_size
 from .monitor import TrainingMonitor
@@ -119,36 +117,6 @@ class DistributionNet(NeuralNet):
             if getattr(self, "module_", None) is not None:
                 self.module_.sklearn_dl_updates = getattr(
                     self.module_, "sklearn_dl_updates", 0) + 1
-
-    def train_step_single(self, batch, **fit_params):
-        # A plain MLP (the default body) skips autograd's graph: LayerChain runs torch's
-        # own backward kernels layer by layer, the same gradients bit for bit at about
-        # half the cost per step on small matrices; anything else is skorch's step.
-        chain = self._chain()
-        if chain is None or fit_params or not chain.usable():
-            return super().train_step_single(batch, **fit_params)
-        self._set_training(True)
-        Xi, yi = unpack_data(batch)
-        out, tape = chain.forward(to_tensor(Xi, device=self.device))
-        y_pred = out.requires_grad_()
-        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
-        loss.backward()  # the NLL's graph (and an L1 penalty's) only
-        chain.backward(y_pred.grad, tape)
-        y_pred.grad = None
-        return {"loss": loss, "y_pred": y_pred}
-
-    def _chain(self):
-        module = getattr(self, "module_", None)
-        cached = self.__dict__.get("_layer_chain")
-        if cached is None or cached[0] is not module:
-            cached = (module, LayerChain.of(module) if module is not None else None)
-            self.__dict__["_layer_chain"] = cached
-        return cached[1]
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        state.pop("_layer_chain", None)  # rebuilt from module_ on the next step
-        return state
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         y, w = y_true
