@@ -23,8 +23,26 @@ def seeded(seed):
 
 
 def set_validation(net, valid_data):
-    """Point an initialised net at new validation data (warm starts)."""
+    """Point an initialised net at new validation data."""
     net.train_split = predefined_split(valid_data) if valid_data is not None else None
+
+
+def continue_from(net, old):
+    """Initialise ``net``, built around ``old``'s module, to continue ``old``'s training
+    (warm starts, ``partial_fit``): it takes over the history and, when its optimizer is
+    of the same class, the optimizer's state (Adam's moments, step counts), while the
+    optimizer's settings (learning rates, weight decay, ...) stay ``net``'s own: the
+    continued fit trains with the estimator's current parameters.  Returns ``net``."""
+    net.initialize()
+    net.history = old.history
+    new_opt, old_opt = net.optimizer_, getattr(old, "optimizer_", None)
+    if old_opt is not None and type(old_opt) is type(new_opt):
+        settings = [{k: v for k, v in group.items() if k != "params"}
+                    for group in new_opt.param_groups]
+        new_opt.load_state_dict(old_opt.state_dict())
+        for group, own in zip(new_opt.param_groups, settings):
+            group.update(own)
+    return net
 
 
 def fit_net(net, train_data, epochs=None, warm=False):
