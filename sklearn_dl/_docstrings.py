@@ -4,6 +4,25 @@ The classes build their numpydoc docstrings with ``str.format`` from these fragm
 a parameter is described once and every estimator says the same about it.
 """
 
+#: The parameters the network is built from (each estimator has some of them): the
+#: family and its head, the body and its input standardisation, and for transfer
+#: learning which parts of the backbone train.  A warm start or ``partial_fit``
+#: continues the fitted network, so ``_FitMixin`` refuses a change to any of these
+#: since the network was built; every other parameter (``lr``, ``max_epochs``,
+#: ``batch_size``, the optimizer and its settings, early stopping, callbacks, ...)
+#: applies to the continued fit.
+ARCHITECTURE = (
+    "family", "heteroscedastic",
+    # the MLP body
+    "architecture", "hidden_layer_sizes", "activation", "dropout", "batchnorm",
+    "standardize",
+    # CNN bodies
+    "filters", "kernel_size", "pooling", "dense_units", "global_pool",
+    # pretrained backbones (TransferLearningClassifier)
+    "backbone", "weights", "weights_format", "layer", "input_size", "trainable_blocks",
+    "head_epochs", "block_lr_decay",
+)
+
 MLP = """\
 hidden_layer_sizes : "auto", int or tuple of int, default="auto"
         Units of the MLP body's hidden layers; ``()`` gives a (generalised) linear
@@ -89,8 +108,12 @@ mc_samples : int, default=0
     warm_start : bool, default=False
         When True, ``fit`` continues from the previous fit's weights and optimizer
         state instead of starting afresh (``n_iter_`` adds up); the data must have the
-        same features (and classes).  Only ``lr`` and ``max_epochs`` may change between
-        warm fits.
+        same features (and classes).  The training settings (``lr``, ``max_epochs``,
+        ``batch_size``, ``weight_decay``, ``l1``, early stopping, callbacks, ...)
+        are this fit's; another ``optimizer`` starts with a fresh state.  A change
+        to a parameter the network is built from (the family, the body's layers,
+        activation, dropout, batch normalisation, standardisation) since it was
+        built raises a ValueError naming it: fit with ``warm_start=False`` then.
     callbacks : list of skorch callbacks or (name, callback) tuples, default=None
         Extra skorch callbacks, e.g. ``EpochScoring("accuracy")``, ``LRScheduler``,
         ``GradientNormClipping``, ``Checkpoint``, ``EarlyStopping`` or ``ProgressBar``.

@@ -27,7 +27,8 @@ def fit_members(members, X, y, sample_weight, n_jobs):
     """Fit ``members`` (unfitted, seeded clones) on ``(X, y)``; returns them fitted.
 
     With ``n_jobs > 1`` they train in joblib worker processes, each limited to
-    ``cores // workers`` torch threads.  A member that compares body settings (the
+    ``cores // workers`` torch threads (under joblib's threading backend: in threads of
+    this process, one seeded fit at a time).  A member that compares body settings (the
     "auto" activation or dropout, see ``_auto_body``) runs its candidates as separate
     jobs: smaller jobs share the workers better than whole members, and each member
     ends up as its own ``fit`` would leave it.  Each distinct warning is emitted
@@ -43,7 +44,7 @@ def fit_members(members, X, y, sample_weight, n_jobs):
     workers = min(len(jobs), n_jobs)
     threads = max(1, cores // workers) if workers > 1 else None
     done = Parallel(n_jobs=workers)(
-        delayed(_fit_member)(m, X, y, sample_weight, threads, setting)
+        delayed(_fit_member)(m, X, y, sample_weight, threads, setting, os.getpid())
         for _, m, setting in jobs)
     fitted = []
     for i in range(len(members)):
@@ -54,13 +55,17 @@ def fit_members(members, X, y, sample_weight, n_jobs):
     return [member for member, _ in fitted]
 
 
-def _fit_member(member, X, y, sample_weight, threads, candidate=None):
+def _fit_member(member, X, y, sample_weight, threads, candidate=None, parent=None):
     """Fit one member (or one of its body candidates, see ``_auto_body``); returns it
     with the warnings its fit raised (category, message).
 
     The warnings travel back to the parent, which emits them once under the user's
-    filters: worker processes know neither those filters nor each other's warnings."""
-    if threads is not None:
+    filters: worker processes know neither those filters nor each other's warnings.
+    Torch's threads are limited in worker processes only: under joblib's threading
+    backend the members run in the parent process (one at a time, as seeded fits do,
+    see ``_skorch.seeded``), where each may use every thread and a limit would outlive
+    the fit."""
+    if threads is not None and os.getpid() != parent:
         import torch
 
         torch.set_num_threads(threads)

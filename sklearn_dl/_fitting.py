@@ -1,9 +1,12 @@
 """The fit skeleton: validate, encode, weigh, split, build, train -- atomically.
 
 ``fit`` and ``partial_fit`` either complete or leave the estimator exactly as it was
-(a warm-started network's weights, optimizer state and history included); a continued
-fit (``warm_start``, ``partial_fit``) reuses the fitted network and never replays the
-first fit's random draws.
+(a warm-started network's weights, optimizer state and history included).  A continued
+fit (``warm_start``, ``partial_fit``) trains the fitted module, with its optimizer state,
+under a net built from the current parameters (so ``lr``, ``batch_size``, ``l1``, early
+stopping, callbacks ... are this fit's), refuses a change to a parameter the network was
+built from (``_docstrings.ARCHITECTURE``), and never replays the first fit's random
+draws.
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ from sklearn.utils import check_random_state
 from . import _skorch
 from ._forward import refuse_mc_without_dropout
 from ._modules import BodyHead
+from ._docstrings import ARCHITECTURE
 from ._parallel import worker_threads
-from ._plan import resolve_plan
+from ._plan import is_auto, resolve_plan
 from ._validation import allocation_failure, memory_error
 
 
@@ -28,7 +32,9 @@ class _FitMixin:
         """Fit the network to ``(X, y)``.
 
         With ``warm_start=True`` and a previous fit, training continues from the fitted
-        weights and optimizer state (``n_iter_`` adds up); otherwise it starts afresh.
+        weights and optimizer state (``n_iter_`` adds up) with the current training
+        settings; a parameter the network is built from (layers, activation, dropout,
+        family, ...) must not have changed since.  Otherwise it starts afresh.
 
         Parameters
         ----------
@@ -83,6 +89,8 @@ class _FitMixin:
     def _fit(self, X, y, sample_weight, partial=False, classes=None):
         body_params = self._check_params()
         continuing = hasattr(self, "net_") and (partial or self.warm_start)
+        if continuing:
+            self._check_same_network(partial)
         X, y = self._validate_xy(X, y, reset=not continuing)
         y = self._prepare_target(y, classes=classes, reset=not continuing)
         family = self.family_ if continuing else self._get_family(y)
@@ -95,10 +103,10 @@ class _FitMixin:
 
         plan = resolve_plan(self, len(y), partial=partial)
         rng = check_random_state(self.random_state)
-        init_seed, shuffle_seed, split_seed = rng.randint(0, 2**31 - 1, size=3)
+        seeds = rng.randint(0, 2**31 - 1, size=3)
         if continuing:  # a continued fit must not replay the first fit's random draws
-            init_seed = (init_seed + 1009 * self.n_iter_) % (2**31 - 1)
-            split_seed = (split_seed + 1009 * self.n_iter_) % (2**31 - 1)
+            seeds = (seeds + 1009 * self.n_iter_) % (2**31 - 1)
+        init_seed, shuffle_seed, split_seed = (int(s) for s in seeds)
 
         train_idx, valid_idx = self._split(len(y), y, split_seed,
                                            plan.validation_fraction)
@@ -117,28 +125,26 @@ class _FitMixin:
         monitor_key = "valid_loss" if valid_data is not None else "train_loss"
 
         if continuing:
-            net = self.net_
-            monitor = _skorch.callback(net, "monitor")
-            monitor.initialize()
-            monitor.null_loss, monitor.monitor = null_loss, monitor_key
-            _skorch.set_validation(net, valid_data)
-            if net.lr != self.lr:  # the one training setting a warm start may change
-                for group in net.optimizer_.param_groups:
-                    group["lr"] *= self.lr / net.lr
-                net.lr = self.lr
+            # the fitted module, trained with this fit's settings (see _check_same_network)
+            module = self.net_.module_
+            if not is_auto(self.weight_decay):  # "auto" was resolved for the network
+                self.weight_decay_ = float(self.weight_decay)
         else:
             self.weight_decay_ = self._resolve_weight_decay(len(X))
             with _skorch.seeded(init_seed):
                 preprocess = self._make_preprocess(X_train, w_train)
                 module = self._build_module(X, preprocess, family, n_targets, body_params)
                 family.init_head(module.head, y_train, w_train, n_targets, raw=marginal)
-            refuse_mc_without_dropout(self, module, self.mc_samples)  # before training
-            monitor = _skorch.TrainingMonitor(null_loss=null_loss, monitor=monitor_key,
-                                              check_rows=self._check_rows)
-            net = self._make_net(module, family, train_data, valid_data, plan,
-                                 batch_size=min(plan.batch_size, len(X_train)),
-                                 monitor=monitor, shuffle_seed=shuffle_seed,
-                                 train_transform=self._train_transform(X))
+            self._built_with = self._network_params()
+        refuse_mc_without_dropout(self, module, self.mc_samples)  # before training
+        monitor = _skorch.TrainingMonitor(null_loss=null_loss, monitor=monitor_key,
+                                          check_rows=self._check_rows)
+        net = self._make_net(module, family, train_data, valid_data, plan,
+                             batch_size=min(plan.batch_size, len(X_train)),
+                             monitor=monitor, shuffle_seed=shuffle_seed,
+                             train_transform=self._train_transform(X))
+        if continuing:
+            _skorch.continue_from(net, self.net_)
 
         epochs_before = len(net.history) if continuing else 0
         self._batch_in_fit = net.batch_size  # for an out-of-memory message
@@ -154,6 +160,36 @@ class _FitMixin:
         order = train_idx if valid_idx is None else np.r_[train_idx, valid_idx]
         self._fit_statistics([train_data, valid_data], w[order])
         return self
+
+    def _network_params(self):
+        """The parameters the network is built from (``_docstrings.ARCHITECTURE``) that
+        this estimator has, with their values."""
+        params = self.get_params(deep=False)
+        return {name: params[name] for name in ARCHITECTURE if name in params}
+
+    def _check_same_network(self, partial):
+        """Refuse to continue the fitted network when a parameter it was built from
+        changed since (a ValueError naming each, raised before any training).  A value
+        equal to what an "auto" was resolved to (``dropout_``, ...) is no change."""
+        built = getattr(self, "_built_with", None)
+        if built is None:  # a model saved before the network's parameters were kept
+            return
+        now = self._network_params()
+        changes = []
+        for name, before in built.items():
+            after = now.get(name, before)
+            resolved = getattr(self, name + "_", _MISSING)
+            if _same(before, after) or _same(resolved, after):
+                continue
+            unresolved = is_auto(before) or before is None
+            shown = f" (built as {resolved!r})" if unresolved and resolved is not _MISSING \
+                else ""
+            changes.append(f"{name} changed from {before!r}{shown} to {after!r}")
+        if changes:
+            how = ("partial_fit continues the fitted network" if partial else
+                   "warm_start=True continues the fitted network")
+            raise ValueError(f"{how}, but {' and '.join(changes)} since; fit with "
+                             "warm_start=False to start afresh.")
 
     def _resolve_weight_decay(self, n_rows):
         """The L2 penalty a new network trained on ``n_rows`` rows gets: ``"auto"`` is 0
@@ -206,6 +242,22 @@ class _FitMixin:
         except ValueError:
             # too few members in some class to stratify: fall back to a plain split
             return train_test_split(np.arange(n), test_size=n_valid, random_state=seed)
+
+
+_MISSING = object()
+
+
+def _same(a, b):
+    """Whether two parameter values are the same setting (a list and a tuple of equal
+    items are; an object is only itself, unless it defines equality)."""
+    if a is b:
+        return True
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    try:
+        return bool(a == b)
+    except Exception:  # arrays, objects whose comparison fails: not the same
+        return False
 
 
 class _NetSnapshot:

@@ -4,7 +4,9 @@ Lakshminarayanan et al. (2017): train the same network ``n_estimators`` times fr
 different seeds (initialisation, shuffling, validation split, dropout), and predict the
 equally weighted mixture of the members' predictive distributions.  Members are any
 sklearn_dl estimators (tabular, CNN, transfer learning) or anything with
-``predict_dist``; MC dropout members contribute all their dropout passes.
+``predict_dist``; MC dropout members contribute all their dropout passes.  As for the
+single estimators, ``predict``, ``predict_proba``, ``predict_log_proba`` and
+``predict_interval`` of a dask array or bag return a lazy dask array (``_dask``).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import _check_number
+from ._dask import dask_rows
 from ._ensemble_jobs import fit_members
 from ._rstyle import _RStyleMixin
 from ._validation import check_random_state_param
@@ -305,6 +308,7 @@ class DeepEnsembleRegressor(RegressorMixin, _BaseDeepEnsemble):
 
         return GaussianNLLRegressor()
 
+    @dask_rows
     def predict(self, X, return_std=False, type="response"):
         """Mean of the mixture, and with ``return_std=True`` its sd.
 
@@ -339,6 +343,7 @@ class DeepEnsembleRegressor(RegressorMixin, _BaseDeepEnsemble):
         dist = self.predict_dist(X)
         return (dist.mean(), dist.std()) if return_std else dist.mean()
 
+    @dask_rows
     def predict_interval(self, X, alpha=0.1):
         """Central ``1 - alpha`` interval of the mixture.
 
@@ -408,6 +413,7 @@ class DeepEnsembleClassifier(ClassifierMixin, _BaseDeepEnsemble):
 
         return NNClassifier()
 
+    @dask_rows
     def predict_proba(self, X):
         """Averaged class probabilities of the members.
 
@@ -434,6 +440,7 @@ class DeepEnsembleClassifier(ClassifierMixin, _BaseDeepEnsemble):
         """
         return self.predict_dist(X).mean()
 
+    @dask_rows
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`.
 
@@ -460,6 +467,7 @@ class DeepEnsembleClassifier(ClassifierMixin, _BaseDeepEnsemble):
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 
+    @dask_rows
     def predict(self, X, type="response"):
         """Most probable class under the averaged probabilities.
 

@@ -14,7 +14,15 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from skorch.callbacks import Callback
 
-from sklearn_dl import CNNClassifier, CNNRegressor, NNClassifier, PretrainedFeatureTransformer
+from sklearn_dl import (
+    CNNClassifier,
+    CNNRegressor,
+    DeepEnsembleClassifier,
+    DeepEnsembleRegressor,
+    GaussianNLLRegressor,
+    NNClassifier,
+    PretrainedFeatureTransformer,
+)
 from sklearn_dl.bodies.pretrained import FeatureExtractor
 from sklearn_dl.datasets import load_banknote, load_digits_images
 
@@ -214,6 +222,30 @@ def test_predictions_of_image_estimators_on_dask_arrays(client, digits):
     assert interval.shape == (len(X), 2)
     np.testing.assert_allclose(interval.compute(), reg.predict_interval(X, alpha=0.2),
                                rtol=1e-6)
+
+
+def test_predictions_of_ensembles_on_dask_arrays(client, banknote):
+    X, y = banknote
+    member = dict(hidden_layer_sizes=(8,), max_epochs=3, random_state=0)
+    clf = DeepEnsembleClassifier(NNClassifier(**member), n_estimators=2,
+                                 random_state=0).fit(X, y)
+    dX = da.from_array(X, chunks=(128, 4))
+    for method in ("predict_proba", "predict_log_proba", "predict"):
+        lazy = getattr(clf, method)(dX)
+        assert isinstance(lazy, da.Array) and lazy.chunks[0] == dX.chunks[0]
+        np.testing.assert_allclose(lazy.compute(), getattr(clf, method)(X), rtol=1e-6)
+    reg = DeepEnsembleRegressor(GaussianNLLRegressor(**member), n_estimators=2,
+                                random_state=0).fit(X[:, 1:], X[:, 0])
+    dX = dX[:, 1:]
+    mean, std = reg.predict(dX, return_std=True)
+    interval = reg.predict_interval(dX, alpha=0.2)
+    assert all(isinstance(a, da.Array) for a in (mean, std, interval))
+    local_mean, local_std = reg.predict(X[:, 1:], return_std=True)
+    np.testing.assert_allclose(mean.compute(), local_mean, rtol=1e-6)
+    np.testing.assert_allclose(std.compute(), local_std, rtol=1e-6)
+    assert interval.shape == (len(X), 2)
+    np.testing.assert_allclose(interval.compute(),
+                               reg.predict_interval(X[:, 1:], alpha=0.2), rtol=1e-6)
 
 
 def test_the_package_imports_and_works_without_dask():

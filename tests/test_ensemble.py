@@ -1,5 +1,6 @@
 """Deep ensembles, MC dropout and user modules as tabular bodies."""
 
+import os
 import pickle
 import re
 import warnings
@@ -108,6 +109,40 @@ def test_parallel_fit_equals_sequential(hetero):
         seq = clone(ens).fit(X, y)
         par = clone(ens).set_params(n_jobs=2).fit(X, y)
     np.testing.assert_allclose(par.predict(X[:20]), seq.predict(X[:20]), rtol=1e-5)
+
+
+def test_threaded_fit_equals_sequential_and_leaves_torch_threads_alone(hetero):
+    import threading
+
+    import joblib
+
+    X, y, _, _ = hetero
+    ens = DeepEnsembleRegressor(GaussianNLLRegressor(hidden_layer_sizes=(8,), dropout=0.3,
+                                                     max_epochs=3),
+                                n_estimators=2, n_jobs=2, random_state=0)
+
+    def new_threads_torch_threads():
+        seen = []
+        thread = threading.Thread(target=lambda: seen.append(torch.get_num_threads()))
+        thread.start()
+        thread.join()
+        return seen[0]
+
+    saved = torch.get_num_threads()
+    # not the cores // 2 a worker process would be limited to
+    torch.set_num_threads((os.cpu_count() or 1) // 2 + 1)
+    try:
+        before = new_threads_torch_threads()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            seq = clone(ens).set_params(n_jobs=None).fit(X, y)
+            with joblib.parallel_backend("threading"):
+                par = clone(ens).fit(X, y)
+        # the members ran in threads of this process: no limit outlives the fit
+        assert new_threads_torch_threads() == before
+    finally:
+        torch.set_num_threads(saved)
+    np.testing.assert_array_equal(par.predict(X[:20]), seq.predict(X[:20]))
 
 
 @pytest.mark.parametrize("n_jobs", [None, 2])

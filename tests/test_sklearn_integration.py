@@ -2,9 +2,11 @@
 
 import os
 
+import joblib
 import numpy as np
 import pytest
 import torch
+from sklearn.base import clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
 from sklearn.ensemble import (
@@ -91,6 +93,35 @@ def test_parallel_search_does_not_oversubscribe(banknote):
         assert fitted.history_[0]["torch_threads"] <= allowed
     grid = GridSearchCV(est, {"dropout": [0.0, 0.2]}, cv=2, n_jobs=2).fit(X, y)
     assert grid.best_score_ > 0.8
+
+
+def _fit_predict(est, X, y, seed):
+    # dropout in training and in the MC prediction: both draw from torch's global RNG
+    return clone(est).set_params(random_state=seed).fit(X, y).predict(X)
+
+
+def test_seeded_fits_in_threads_equal_sequential_fits(hetero):
+    X, y = hetero
+    est = GaussianNLLRegressor(hidden_layer_sizes=(16,), dropout=0.3, mc_samples=3,
+                               max_epochs=15, batch_size=32)
+    seeds = (0, 1, 0, 1)  # different seeds side by side, and the same seed twice
+    alone = {seed: _fit_predict(est, X, y, seed) for seed in set(seeds)}
+    with joblib.parallel_backend("threading", n_jobs=2):
+        together = joblib.Parallel()(joblib.delayed(_fit_predict)(est, X, y, seed)
+                                     for seed in seeds)
+    for seed, pred in zip(seeds, together):
+        np.testing.assert_array_equal(pred, alone[seed])  # bit for bit
+
+
+def test_threaded_grid_search_equals_the_sequential_one(banknote):
+    X, y = banknote
+    est = NNClassifier(hidden_layer_sizes=(8,), lr=0.05, max_epochs=8, random_state=0)
+    grid = dict(param_grid={"dropout": [0.1, 0.4]}, cv=2, scoring="neg_log_loss")
+    alone = GridSearchCV(est, **grid).fit(X, y).cv_results_
+    with joblib.parallel_backend("threading"):
+        together = GridSearchCV(est, n_jobs=2, **grid).fit(X, y).cv_results_
+    for key in ("split0_test_score", "split1_test_score"):
+        np.testing.assert_array_equal(together[key], alone[key])
 
 
 def test_transformed_target_regressor(rng):

@@ -45,7 +45,15 @@ from .optim import (
     optimizer_options,
     resolve_optimizer,
 )
-from .training import callback, fit_net, partial_epoch, seeded, set_validation, stopped_early
+from .training import (
+    callback,
+    continue_from,
+    fit_net,
+    partial_epoch,
+    seeded,
+    set_validation,
+    stopped_early,
+)
 
 __all__ = [
     "ArrayDataset",
