@@ -11,7 +11,6 @@ import torch
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from . import _skorch
 from ._param_checks import _check_number
 from ._validation import allocation_failure, memory_error
 from .distributions import MixtureDistribution, ParametricDistribution
@@ -127,7 +126,10 @@ class _ForwardMixin:
         module.eval()
         batch = None
         try:
-            with _skorch.seeded(seed), torch.inference_mode():
+            # no seeded section (nor its lock, see _skorch.seeded): the MC masks come
+            # from their own generators, so prediction draws nothing from torch's
+            # global generator, and threads may predict side by side
+            with torch.inference_mode():
                 for batch in batches:
                     for k in range(passes):
                         if masks is None:
