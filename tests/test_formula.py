@@ -364,3 +364,81 @@ def test_glm_family_resolution(train):
         glm("y ~ x1", train, family="tweedie")
     with pytest.raises(ValueError, match="'nothere' is not a column"):
         glm("y ~ x1", train, sample_weight="nothere")
+
+
+# -- the formula's intercept ---------------------------------------------------------------
+def _through_origin(n, seed):
+    """Counts and a real response whose true model has a large intercept, so a fit
+    that keeps one differs clearly from one through the origin."""
+    rng = np.random.RandomState(seed)
+    df = pd.DataFrame({"x": rng.uniform(0.5, 2.0, n), "g": rng.choice(["a", "b"], n)})
+    df["y"] = 3.0 + 2.0 * df.x + rng.normal(size=n)
+    df["k"] = rng.poisson(np.exp(0.8 * df.x))
+    return df
+
+
+@pytest.mark.parametrize("formula", ["k ~ x - 1", "k ~ 0 + x"])
+def test_glm_without_intercept_fits_none(formula):
+    from sklearn.linear_model import PoissonRegressor
+
+    df = _through_origin(200, 0)
+    model = glm(formula, df, family="poisson", **_full_batch(200))
+    assert not model.has_intercept_ and model.estimator_.fit_intercept is False
+    assert model.estimator_.net_.module_.head.bias is None
+    assert model.estimator_.n_params_ == 1  # the slope only
+    # the linear predictor is 0 at x = 0, as in R's glm(k ~ x - 1)
+    assert model.predict(pd.DataFrame({"x": [0.0]}), type="link") == pytest.approx(0.0)
+    coefficients = model.summary(df).coefficients
+    assert coefficients.index.tolist() == ["x"]
+    reference = PoissonRegressor(alpha=0, fit_intercept=False, tol=1e-10, max_iter=5000)
+    reference.fit(df[["x"]], df.k)
+    assert coefficients.loc["x", "log(mean)"] == pytest.approx(reference.coef_[0], abs=2e-3)
+    assert coefficients.loc["x", "GLM (scikit-learn)"] == pytest.approx(reference.coef_[0])
+    ll = model.log_likelihood()
+    assert ll == pytest.approx(stats.poisson.logpmf(df.k, model.predict(df)).sum())
+    assert model.aic() == pytest.approx(2 * 1 - 2 * ll)
+    # the null model of a fit without intercept has linear predictor 0 (mean 1)
+    null = -stats.poisson.logpmf(df.k, 1.0).mean()
+    assert model.estimator_.null_loss_ == pytest.approx(null)
+
+
+def test_glm_with_all_levels_of_a_factor_and_no_intercept():
+    df = _through_origin(200, 1)
+    model = glm("k ~ 0 + C(g)", df, family="poisson", **_full_batch(200))
+    assert model.design_columns_.tolist() == ["C(g)[a]", "C(g)[b]"]
+    coefficients = model.summary().coefficients["log(mean)"]
+    means = np.log(df.groupby("g").k.mean())  # R: one log-mean per level
+    np.testing.assert_allclose(coefficients.to_numpy(), means.to_numpy(), atol=2e-3)
+
+
+def test_formula_intercept_sets_the_estimators_fit_intercept():
+    from sklearn.neighbors import KNeighborsRegressor
+
+    df = _through_origin(100, 2)
+    without = FormulaModel("y ~ x - 1", LinearRegression()).fit(df)
+    assert without.estimator_.fit_intercept is False and without.estimator_.intercept_ == 0
+    np.testing.assert_allclose(without.estimator_.coef_,
+                               np.linalg.lstsq(df[["x"]], df.y, rcond=None)[0])
+    # the formula decides both ways
+    kept = FormulaModel("y ~ x", LinearRegression(fit_intercept=False)).fit(df)
+    assert kept.has_intercept_ and kept.estimator_.intercept_ == pytest.approx(
+        np.polyfit(df.x, df.y, 1)[1])
+    assert FormulaModel("y ~ x", KNeighborsRegressor()).fit(df).has_intercept_
+    with pytest.raises(ValueError, match="KNeighborsRegressor has no fit_intercept "
+                                         "parameter: it always has its own intercept"):
+        FormulaModel("y ~ 0 + x", KNeighborsRegressor()).fit(df)
+
+
+@pytest.mark.parametrize("params, match", [
+    (dict(fit_intercept="no"), "fit_intercept must be True or False"),
+    (dict(fit_intercept=False), r"without hidden layers.*hidden_layer_sizes='auto'"),
+    (dict(fit_intercept=False, hidden_layer_sizes=(4,)), r"hidden_layer_sizes=\(4,\)"),
+])
+def test_fit_intercept_is_checked_before_training(params, match):
+    df = _through_origin(50, 3)
+    with pytest.raises(ValueError, match=match):
+        NNRegressor(**params).fit(df[["x"]], df.y)
+    if params["fit_intercept"] is False:  # the formula's '- 1' reaches the check too
+        inner = NNRegressor(**{**params, "fit_intercept": True})
+        with pytest.raises(ValueError, match=match):
+            FormulaModel("y ~ x - 1", inner).fit(df)

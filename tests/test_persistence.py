@@ -45,6 +45,9 @@ def _quiet_fit(est, X, y):
     (lambda: GaussianNLLRegressor(heteroscedastic=False, hidden_layer_sizes=(), max_epochs=3,
                                   standardize=False, random_state=0), "multi"),
     (lambda: NNRegressor(family="poisson", max_epochs=3, random_state=0), "counts"),
+    (lambda: GaussianNLLRegressor(heteroscedastic=False, hidden_layer_sizes=(),
+                                  fit_intercept=False, max_epochs=3, random_state=0),
+     "real"),  # a head without bias is rebuilt without one
     (lambda: PoissonNLLRegressor(dropout=0.2, mc_samples=4, max_epochs=3, random_state=0),
      "counts"),
     (lambda: NNClassifier(activation="tanh", max_epochs=3, random_state=0), "labels"),

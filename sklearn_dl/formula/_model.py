@@ -50,8 +50,15 @@ class FormulaModel(_DelegatedStatistics, _DelegatedPredictions, MetaEstimatorMix
         R's ``cbind(successes, failures)`` response is not supported.
     estimator : estimator object
         Any scikit-learn compatible estimator (an sklearn_dl network, a scikit-learn
-        model...); it is cloned in :meth:`fit`.  The formula's intercept column is
-        always dropped: the estimator brings its own (the network's bias).
+        model...); it is cloned in :meth:`fit`.  The formula's intercept decides
+        whether the model has one, as in R.  Its constant column is never passed on:
+        the estimator's own intercept (a network's bias) plays its part, and an
+        estimator with a ``fit_intercept`` parameter (scikit-learn's linear models,
+        the tabular sklearn_dl networks) gets it set from the formula: False for
+        ``"y ~ x - 1"`` or ``"y ~ 0 + x"``, True otherwise.  An estimator without that
+        parameter always has its own intercept, so a formula without one is refused
+        with a ``ValueError``.  (For a network ``fit_intercept=False`` needs
+        ``hidden_layer_sizes=()``.)
     na_action : {"raise", "ignore"}, default="raise"
         Missing values in the variables the formula uses (response included):
         ``"raise"`` a clear ``ValueError``, ``"ignore"`` pass them on.  To drop
@@ -70,6 +77,8 @@ class FormulaModel(_DelegatedStatistics, _DelegatedPredictions, MetaEstimatorMix
         The fitted right-hand side (``"~ 1 + x1 + C(g)"``, with ``.`` expanded).
     response_ : list of str or None
         The left-hand-side term(s); None when ``y`` was passed to :meth:`fit`.
+    has_intercept_ : bool
+        Whether the formula, and so the fitted model, has an intercept.
     design_columns_ : ndarray of str
         Columns of the design matrix the estimator was fitted on (formulaic's names,
         e.g. ``C(g)[T.b]``), equal to ``estimator_.feature_names_in_``.
@@ -173,13 +182,29 @@ class FormulaModel(_DelegatedStatistics, _DelegatedPredictions, MetaEstimatorMix
             self._lhs_spec = None
             self.response_ = None
         design = pd.DataFrame(design, columns=rhs_step._columns, index=data.index)
-        self.estimator_ = clone(self.estimator).fit(design, y, **fit_params)
+        has_intercept = any(str(term.term) == "1" for term in matrix.model_spec.structure)
+        estimator = self._with_intercept(clone(self.estimator), has_intercept)
+        self.estimator_ = estimator.fit(design, y, **fit_params)
+        self.has_intercept_ = has_intercept
         self.formula_ = rhs_step
         self.design_columns_ = np.asarray(rhs_step._columns, dtype=object)
         self.n_features_in_ = rhs_step.n_features_in_
         if hasattr(rhs_step, "feature_names_in_"):
             self.feature_names_in_ = rhs_step.feature_names_in_
         return self
+
+    def _with_intercept(self, estimator, has_intercept):
+        """``estimator`` with the formula's intercept (its ``fit_intercept``), or a
+        ValueError when it cannot go without one."""
+        if "fit_intercept" in estimator.get_params(deep=False):
+            return estimator.set_params(fit_intercept=has_intercept)
+        if not has_intercept:
+            raise ValueError(
+                f"{self._name}: formula={self.formula!r} has no intercept ('- 1' or "
+                f"'0 +'), but {type(estimator).__name__} has no fit_intercept parameter: "
+                "it always has its own intercept. Keep the intercept in the formula, or "
+                "use an estimator with fit_intercept.")
+        return estimator
 
     def _response(self, data, lhs_matrix=None):
         """The target from the left-hand side: raw columns, or formulaic's numbers."""
