@@ -289,6 +289,20 @@ def test_constant_parameters_are_shared_by_the_batch(family):
     assert not torch.all(raw[:, :2] == raw[0, :2])
 
 
+@pytest.mark.parametrize("name", [n for n in available_families()
+                                  if get_family(n).glm_options])
+def test_glm_form_has_one_dispersion(name):
+    # glm(family=name) builds get_family(name, **glm_options): only the first block
+    # (the mean's linear predictor) depends on x, the others are learned constants
+    family = get_family(name, **get_family(name).glm_options)
+    head = family.make_head(5, 2)
+    raw = head(torch.randn(7, 5))
+    assert not torch.all(raw[:, :2] == raw[0, :2])
+    assert torch.all(raw[:, 2:] == raw[0, 2:])
+    assert {"normal", "lognormal", "student_t", "negative_binomial", "gamma"} <= {
+        n for n in available_families() if get_family(n).glm_options}
+
+
 # -- a family defined in user code (the course's "define the NLL" exercise) ----------------
 class UserLaplace(Family):
     """Outputs (loc, raw scale), links (identity, softplus), NLL: nothing else."""

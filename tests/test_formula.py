@@ -10,12 +10,14 @@ import pytest
 from formulaic import model_matrix
 from scipy import stats
 from sklearn.base import BaseEstimator, RegressorMixin, clone, is_classifier, is_regressor
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_dl import FormulaModel, FormulaTransformer, NNClassifier, NNRegressor, glm
+from sklearn_dl.families import Normal
 
 FORMULA = "~ x1 + C(g) + x1:x2 + np.log(x1)"
 
@@ -442,3 +444,25 @@ def test_fit_intercept_is_checked_before_training(params, match):
         inner = NNRegressor(**{**params, "fit_intercept": True})
         with pytest.raises(ValueError, match=match):
             FormulaModel("y ~ x - 1", inner).fit(df)
+
+
+@pytest.mark.parametrize("family", ["gaussian", "normal"])
+def test_glm_gaussian_has_one_sd_as_r(family):
+    df = _through_origin(300, 4)
+    model = glm("y ~ x + C(g)", df, family=family, **_full_batch(300))
+    assert model.estimator_.family_.heteroscedastic is False
+    sd = model.predict_dist(df).std()
+    assert np.ptp(sd) == 0.0  # one sd for every row, as R's dispersion
+    design = np.column_stack([np.ones(len(df)), model.model_matrix(df)])
+    coef, rss = np.linalg.lstsq(design, df.y, rcond=None)[:2]
+    np.testing.assert_allclose(_implied_coefficients(model.model_matrix(df),
+                                                     model.predict(df)), coef, atol=2e-3)
+    assert sd[0] == pytest.approx(np.sqrt(rss[0] / len(df)), rel=2e-3)  # the ML estimate
+    summary = model.summary()
+    assert summary.coefficients.columns.tolist() == ["mean"]  # no log(scale) column
+    assert summary["scale (constant)"] == pytest.approx(sd[0])
+    # an instance is used as given: Normal() lets the sd depend on x
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # a short fit is enough
+        flexible = glm("y ~ x", df, family=Normal(), max_epochs=20, random_state=0)
+    assert flexible.estimator_.family_.heteroscedastic is True

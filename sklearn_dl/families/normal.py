@@ -113,6 +113,7 @@ class Normal(Family):
     param_names = ("mean", "scale")
     links = {"mean": "identity", "scale": "log"}
     location_scale = True
+    glm_options = {"heteroscedastic": False}
 
     def __init__(self, heteroscedastic=True):
         self.heteroscedastic = heteroscedastic
