@@ -225,8 +225,43 @@ def test_formula_model_with_y_argument_or_both(train):
     model = FormulaModel("~ x1 + C(g)", Ridge()).fit(train, train.y)
     assert model.response_ is None
     assert model.score(train, train.y) > 0.5
-    with pytest.raises(ValueError, match="y must not be passed as well"):
-        FormulaModel("y ~ x1", Ridge()).fit(train, train.y)
+    # a y passed along with a response formula (as scikit-learn's tools do) must agree
+    both = FormulaModel("y ~ x1 + C(g)", Ridge()).fit(train, train.y)
+    assert both.response_ == ["y"]
+    np.testing.assert_allclose(both.estimator_.coef_, model.estimator_.coef_)
+    assert both.score(train, train.y) == pytest.approx(model.score(train, train.y))
+    assert both.score(train, train.y.to_numpy()) == both.score(train)
+    data = train.assign(z=np.exp(train.y))
+    logged = FormulaModel("np.log(z) ~ x1", Ridge())
+    logged.fit(data, np.log(data.z))  # the response's own values are fine
+    with pytest.raises(ValueError, match=r"fit: y does not hold the formula's "
+                                         r"response 'np.log\(z\)'"):
+        logged.fit(data, data.z)  # the raw column would be scored against log(z)
+    with pytest.raises(ValueError, match="score: y does not hold"):
+        logged.score(data, data.z)
+    with pytest.raises(ValueError, match="y does not hold"):
+        both.fit(train, train.y.head(10))
+
+
+def test_scikit_learn_tools_pass_y_to_a_response_formula(train):
+    from sklearn.metrics import get_scorer
+    from sklearn.model_selection import cross_val_score
+
+    model = FormulaModel("y ~ cr(x1, df=6) + C(g)", LinearRegression())
+    scores = cross_val_score(model, train, train.y, cv=3, error_score="raise")
+    assert scores.shape == (3,) and np.all(scores > 0.9)
+    labels = train.assign(label=np.where(train.x2 > 0, "up", "down"))
+    classifier = FormulaModel("label ~ x2", LogisticRegression())
+    accuracy = cross_val_score(classifier, labels, labels.label, cv=3,
+                               error_score="raise")  # stratified by the y passed
+    assert np.all(accuracy > 0.9)
+    search = GridSearchCV(model, {"formula": ["y ~ x1", "y ~ cr(x1, df=6) + C(g)"]},
+                          cv=3, scoring="neg_mean_absolute_error", error_score="raise")
+    search.fit(train, train.y)
+    assert search.best_params_["formula"] == "y ~ cr(x1, df=6) + C(g)"
+    fitted = search.best_estimator_
+    assert get_scorer("r2")(fitted, train, train.y) == pytest.approx(
+        fitted.score(train, train.y))
 
 
 def test_factor_response_for_a_classifier(train):

@@ -47,6 +47,12 @@ class FormulaModel(_DelegatedStatistics, _DelegatedPredictions, MetaEstimatorMix
         2-D target), or a numeric expression such as ``"np.log(y) ~ x"`` or
         ``"I(count / exposure) ~ x"``.  A formula without a response (``"~ x1 + x2"``)
         takes ``y`` from the ``y`` argument of :meth:`fit`, as scikit-learn does.
+        With a response, ``y`` may still be passed, as scikit-learn's tools do
+        (``cross_val_score(model, df, df["y"])``, ``GridSearchCV``, scorers,
+        ``score(X, y)``): the formula's response is used, and ``y`` must hold the
+        same values (a ``ValueError`` otherwise, e.g. for the raw column of
+        ``"np.log(y) ~ x"``, which a scorer would compare with predictions of
+        ``log(y)``).
         R's ``cbind(successes, failures)`` response is not supported.
     estimator : estimator object
         Any scikit-learn compatible estimator (an sklearn_dl network, a scikit-learn
@@ -76,7 +82,8 @@ class FormulaModel(_DelegatedStatistics, _DelegatedPredictions, MetaEstimatorMix
     formula_ : FormulaTransformer
         The fitted right-hand side (``"~ 1 + x1 + C(g)"``, with ``.`` expanded).
     response_ : list of str or None
-        The left-hand-side term(s); None when ``y`` was passed to :meth:`fit`.
+        The left-hand-side term(s); None for a formula without one (``y`` then comes
+        from :meth:`fit`'s argument).
     has_intercept_ : bool
         Whether the formula, and so the fitted model, has an intercept.
     design_columns_ : ndarray of str
@@ -128,7 +135,9 @@ class FormulaModel(_DelegatedStatistics, _DelegatedPredictions, MetaEstimatorMix
             The data: the response and the variables of the formula (arrays are read
             as columns ``x0 ... x{p-1}``).
         y : array-like or None, default=None
-            The target, only for a formula without a left-hand side.
+            The target of a formula without a left-hand side.  With one, None or the
+            same values as the response evaluated on ``X`` (checked; the formula's
+            response is used).
         **fit_params : dict
             Passed to the estimator's ``fit``, e.g. ``sample_weight``.
 
@@ -171,13 +180,9 @@ class FormulaModel(_DelegatedStatistics, _DelegatedPredictions, MetaEstimatorMix
         rhs_step.formula = f"~ {matrix.model_spec.formula}"
 
         if lhs is not None:
-            if y is not None:
-                raise ValueError(
-                    f"{self._name}: formula={self.formula!r} names the response, so y "
-                    "must not be passed as well; drop y or the left-hand side.")
             self._lhs_spec = lhs.model_spec
             self.response_ = [str(term) for term in lhs.model_spec.formula]
-            y = self._response(data, lhs)
+            y = self._agreeing(y, self._response(data, lhs), "fit")
         else:
             self._lhs_spec = None
             self.response_ = None
@@ -233,10 +238,39 @@ class FormulaModel(_DelegatedStatistics, _DelegatedPredictions, MetaEstimatorMix
         return pd.DataFrame(frame.to_numpy(dtype=np.float64), columns=self.design_columns_,
                             index=frame.index)
 
-    def _target(self, X, y):
-        if y is not None or self._lhs_spec is None:
+    def _target(self, X, y, where):
+        """``y`` for new data: the formula's response on ``X`` (a ``y`` given as well
+        must agree), or ``y`` itself for a formula without one."""
+        if self._lhs_spec is None:
             return y
-        return self._response(self.formula_._as_frame(X, reset=False))
+        response = self._response(self.formula_._as_frame(X, reset=False))
+        return self._agreeing(y, response, where)
+
+    def _agreeing(self, y, response, where):
+        """The formula's response; a ``y`` passed as well must hold the same values.
+
+        scikit-learn's tools pass ``y`` along with ``X`` (cross-validation splits,
+        scorers), so it is accepted, but never used in place of the formula's
+        response: a scorer compares predictions with ``y``, so a ``y`` other than the
+        modelled response (the raw column of ``np.log(y) ~ x``) would be scored wrongly.
+        """
+        if y is None:
+            return response
+        given = np.asarray(y)
+        same = given.size == response.size
+        if same:
+            given = given.reshape(response.shape)
+            if given.dtype.kind in "biuf" and response.dtype.kind in "biuf":
+                same = np.allclose(given, response, rtol=1e-9, atol=1e-12, equal_nan=True)
+            else:
+                same = bool(np.all(given.astype(object) == response.astype(object)))
+        if not same:
+            raise ValueError(
+                f"{self._name}.{where}: y does not hold the formula's response "
+                f"{' + '.join(self.response_)!r} evaluated on X (formula="
+                f"{self.formula!r}); pass y=None (the formula gives the response), the "
+                "same values, or a formula without a left-hand side ('~ x1 + ...').")
+        return response
 
     def model_matrix(self, X):
         """The design matrix of (new) data, as R's ``model.matrix(fit, newdata)``.
