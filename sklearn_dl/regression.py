@@ -122,7 +122,8 @@ class NNRegressor(_TabularMixin, _DistributionalRegressor):
     Parameters
     ----------
     family : str or Family, default="normal"
-        The head's distribution family.
+        The head's distribution family: a registered name (case-insensitive) or an
+        instance.
     {_doc.MLP}
     {_doc.TRAINING}
     standardize : bool, default=True
