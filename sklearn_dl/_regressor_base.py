@@ -85,7 +85,8 @@ class _DistributionalRegressor(RegressorMixin, _BaseNN):
         if self.y_scale_ is None:
             return y
         z = (y.reshape(len(y), -1) - self.y_mean_) / self.y_scale_
-        if reset and self._fits_intercept():  # a constant y is no degenerate fit then
+        # without intercept a constant y is no degenerate fit: the mean is w x, not y's
+        if reset and self._fits_intercept():
             self._check_spread(z, y, w)
         return z.reshape(y.shape)
 

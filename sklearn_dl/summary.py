@@ -248,7 +248,9 @@ def _training_items(est):
         items.append(("train NLL (best epoch)", float(best["train_loss"])))
         if "valid_loss" in last:
             items.append(("validation NLL (best epoch)", float(best["valid_loss"])))
-    items.append(("NLL of the marginal model", float(est.null_loss_)))
+    null = ("NLL of the marginal model" if est._fits_intercept()
+            else "NLL of the null model (no intercept)")
+    items.append((null, float(est.null_loss_)))
     opt = net.optimizer_
     group = opt.param_groups[0]
     items += [("optimizer", f"{type(opt).__name__}(lr={group['lr']:g}, "

@@ -501,3 +501,12 @@ def test_glm_gaussian_has_one_sd_as_r(family):
         warnings.simplefilter("ignore", ConvergenceWarning)  # a short fit is enough
         flexible = glm("y ~ x", df, family=Normal(), max_epochs=20, random_state=0)
     assert flexible.estimator_.family_.heteroscedastic is True
+
+
+def test_a_fit_without_intercept_names_its_null_model():
+    df = _through_origin(100, 5)
+    model = glm("k ~ x - 1", df, family="poisson", **_full_batch(100))
+    assert model.summary()["NLL of the null model (no intercept)"] == pytest.approx(
+        model.estimator_.null_loss_)
+    assert model.estimator_._null_model() == (
+        "the null model (without intercept: linear predictors 0)")
