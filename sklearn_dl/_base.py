@@ -44,13 +44,15 @@ from ._training_trust import (  # noqa: F401
 )
 
 
-def weighted_mean_std(a, w):
+def weighted_mean_std(a, w, center=True):
     """Column means and standard deviations of ``a`` under weights ``w`` (float64).
 
-    Zero deviations (constant columns) are replaced by one, so dividing is safe.
+    Zero deviations (constant columns) are replaced by one, so dividing is safe.  With
+    ``center=False`` the "mean" is zero and the scale the root mean square: a model
+    without intercept must not be shifted (a shift would bring an intercept back).
     """
     a = np.asarray(a, dtype=np.float64).reshape(len(a), -1)
-    mean = np.average(a, axis=0, weights=w)
+    mean = np.average(a, axis=0, weights=w) if center else np.zeros(a.shape[1])
     std = np.sqrt(np.average((a - mean) ** 2, axis=0, weights=w))
     # a constant column of large values has a rounding-noise sd of about n * eps * |mean|
     # (as in scikit-learn's StandardScaler); dividing by it would blow the noise up
@@ -84,6 +86,11 @@ class _BaseNN(_FitMixin, _TrainingTrustMixin, _ForwardMixin, _ParamChecksMixin, 
     def _target_scaling(self):
         """``(shift, scale)`` of the target standardisation, or ``(None, None)``."""
         return None, None
+
+    def _fits_intercept(self):
+        """Whether the network has an intercept (the head's bias); the tabular side's
+        ``fit_intercept`` can switch it off for a body without hidden layers."""
+        return True
 
     def _n_targets(self, y):
         return 1 if y.ndim == 1 else y.shape[1]

@@ -54,6 +54,16 @@ hidden_layer_sizes : "auto", int or tuple of int, default="auto"
         re-initialised copy is trained), or a callable ``n_features -> nn.Module``.
         With a custom module the MLP parameters must keep their defaults."""
 
+FIT_INTERCEPT = """\
+fit_intercept : bool, default=True
+        Whether the model has an intercept, as in scikit-learn's linear models.  False
+        is for a body without hidden layers (``hidden_layer_sizes=()``, a GLM): the
+        output layer then has no bias, inputs (and a location-scale target) are scaled
+        but not centred, and every linear predictor is 0 at ``x = 0``; a constant
+        dispersion is still learned.  A body with hidden layers has biases of its own
+        and is refused.  :class:`sklearn_dl.FormulaModel` sets it from the formula
+        (``y ~ x - 1``, ``y ~ 0 + x``)."""
+
 _TRAINING = """\
 optimizer : {"adam", "adamw", "sgd", "rmsprop", "adagrad"} or torch optimizer class, \
 default="adam"

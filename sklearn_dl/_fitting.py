@@ -22,6 +22,7 @@ from ._docstrings import ARCHITECTURE
 from ._parallel import worker_threads
 from ._plan import is_auto, resolve_plan
 from ._validation import allocation_failure, memory_error
+from .families._heads import remove_intercept, zero_outputs
 
 
 class _FitMixin:
@@ -114,8 +115,6 @@ class _FitMixin:
         # Mean-one weights: the loss is then a weighted mean whose scale does not depend
         # on the weights' scale, and all-ones weights give exactly the unweighted loss.
         w_train = w_train / w_train.mean()
-        marginal = family.marginal_raw(y_train, w_train, n_targets)  # the null model
-        null_loss = family.null_nll(y_train, w_train, n_targets, raw=marginal)
 
         train_data = self._dataset(X_train, y_train, w_train, family)
         valid_data = None
@@ -129,13 +128,18 @@ class _FitMixin:
             module = self.net_.module_
             if not is_auto(self.weight_decay):  # "auto" was resolved for the network
                 self.weight_decay_ = float(self.weight_decay)
+            marginal = self._marginal_raw(module.head, family, y_train, w_train,
+                                          n_targets)
         else:
             self.weight_decay_ = self._resolve_weight_decay(len(X))
             with _skorch.seeded(init_seed):
                 preprocess = self._make_preprocess(X_train, w_train)
                 module = self._build_module(X, preprocess, family, n_targets, body_params)
+                marginal = self._marginal_raw(module.head, family, y_train, w_train,
+                                              n_targets)
                 family.init_head(module.head, y_train, w_train, n_targets, raw=marginal)
             self._built_with = self._network_params()
+        null_loss = family.null_nll(y_train, w_train, n_targets, raw=marginal)
         refuse_mc_without_dropout(self, module, self.mc_samples)  # before training
         monitor = _skorch.TrainingMonitor(null_loss=null_loss, monitor=monitor_key,
                                           check_rows=self._check_rows)
@@ -200,10 +204,22 @@ class _FitMixin:
         # a model saved before ``weight_decay_`` existed had a number as its parameter
         return getattr(self, "weight_decay_", self.weight_decay)
 
+    def _marginal_raw(self, head, family, y, w, n_targets):
+        """Raw outputs of the null model: what the head gives with its weight matrices
+        at zero (the marginal model; the divergence checks compare with its loss).  A
+        head without intercept then gives 0 for its linear predictors, so only its
+        constant outputs are fitted."""
+        n_zero = zero_outputs(head)
+        if n_zero:
+            return family._marginal_without_intercept(y, w, n_targets, n_zero)
+        return family.marginal_raw(y, w, n_targets)
+
     def _build_module(self, X, preprocess, family, n_targets, body_params):
         """The network ``BodyHead(body, head, preprocess)`` for inputs like ``X``."""
         body, n_features = self._make_body(X, body_params)
         head = family.make_head(n_features, n_targets)
+        if not self._fits_intercept():
+            head = remove_intercept(head)
         return BodyHead(body, head, preprocess)
 
     def _make_net(self, module, family, train_data, valid_data, plan, *, batch_size,

@@ -74,15 +74,19 @@ class _DistributionalRegressor(RegressorMixin, _BaseNN):
         # predictions are mapped back exactly by family.rescale.
         if reset:
             if family.location_scale:
+                # not centred without intercept: mean = scale * z + shift is otherwise
+                # an intercept in disguise
                 with np.errstate(over="ignore", invalid="ignore"):
-                    self.y_mean_, self.y_scale_ = weighted_mean_std(y, w)
+                    self.y_mean_, self.y_scale_ = weighted_mean_std(
+                        y, w, center=self._fits_intercept())
             else:
                 self.y_mean_ = self.y_scale_ = None
         _check_target_range(y, self.y_mean_, self.y_scale_)
         if self.y_scale_ is None:
             return y
         z = (y.reshape(len(y), -1) - self.y_mean_) / self.y_scale_
-        if reset:
+        # without intercept a constant y is no degenerate fit: the mean is w x, not y's
+        if reset and self._fits_intercept():
             self._check_spread(z, y, w)
         return z.reshape(y.shape)
 

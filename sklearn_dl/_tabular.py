@@ -88,6 +88,7 @@ class _TabularMixin:
         patience="auto",
         validation_fraction=None,
         standardize=True,
+        fit_intercept=True,
         mc_samples=0,
         warm_start=False,
         callbacks=None,
@@ -110,6 +111,7 @@ class _TabularMixin:
         self.patience = patience
         self.validation_fraction = validation_fraction
         self.standardize = standardize
+        self.fit_intercept = fit_intercept
         self.mc_samples = mc_samples
         self.warm_start = warm_start
         self.callbacks = callbacks
@@ -119,6 +121,23 @@ class _TabularMixin:
 
     # -- parameters -----------------------------------------------------------------------
     def _check_body_params(self):
+        """The body's parameters and ``fit_intercept``, checked; returns the body's
+        settings (see :meth:`_check_mlp_params`)."""
+        body_params = self._check_mlp_params()
+        check_flag("fit_intercept", self.fit_intercept)
+        if not self.fit_intercept and self._body_can_overfit():
+            # removing the output bias alone would not remove the intercept
+            body = (f"hidden_layer_sizes={self.hidden_layer_sizes!r}"
+                    if body_params is not None else "a custom architecture module")
+            raise ValueError(
+                "fit_intercept=False is for a body without hidden layers "
+                "(architecture='mlp', hidden_layer_sizes=()), whose output layer's bias "
+                f"is the intercept; the body here ({body}) has biases of its own, "
+                "from which a network makes any constant. Set hidden_layer_sizes=() or "
+                "keep fit_intercept=True.")
+        return body_params
+
+    def _check_mlp_params(self):
         """The MLP body's parameters, checked; returns the hidden layer sizes."""
         if not isinstance(self.standardize, (bool, np.bool_)):
             raise ValueError(f"standardize must be True or False for tabular inputs, got "
@@ -178,8 +197,9 @@ class _TabularMixin:
         """The network's first layer, fitted on the training inputs, or None."""
         if not self.standardize:
             return None
-        # weighted, so that integer weights act like repeated samples
-        mean, scale = weighted_mean_std(X_train, w_train)
+        # weighted, so that integer weights act like repeated samples; not centred
+        # without intercept (the shift would be an intercept in disguise)
+        mean, scale = weighted_mean_std(X_train, w_train, center=self._fits_intercept())
         return Standardize(mean, scale)
 
     def _placeholder_preprocess(self):
@@ -220,6 +240,9 @@ class _TabularMixin:
         # activation_ is None in models saved before activation="auto": resolved as then
         return ("mlp", tuple(self.hidden_layer_sizes_), self.dropout_,
                 getattr(self, "activation_", None))
+
+    def _fits_intercept(self):
+        return bool(self.fit_intercept)
 
     def _body_can_overfit(self):
         sizes = self.hidden_layer_sizes

@@ -81,7 +81,7 @@ class _TrainingTrustMixin:
         message = None
         if reason is not None:
             best = monitor.restore_best(net, train_data)
-            kept = ("the marginal model (the best constant prediction of y)" if best is None
+            kept = (self._null_model() if best is None
                     else f"the weights of epoch {best}")
             message = (DivergenceWarning, (
                 f"The loss diverged: lower the learning rate (lr={self.lr:g}). In "
@@ -89,7 +89,7 @@ class _TrainingTrustMixin:
                 f"keeps {kept}. Standardised inputs and a smaller network also help."))
         elif interrupted:
             best = monitor.restore_best(net, train_data)
-            kept = ("the marginal model (the best constant prediction of y)" if best is None
+            kept = (self._null_model() if best is None
                     else f"the best weights so far (epoch {best}, by {monitor.monitor})")
             message = (FitInterruptedWarning, (
                 f"{type(self).__name__}.fit was interrupted after {n_run} of {planned} "
@@ -135,8 +135,8 @@ class _TrainingTrustMixin:
         tol = 1e-3 * max(1.0, abs(null))
         if not math.isfinite(final) or n_run <= 1:
             return None
-        losses = (f"training loss {start:.4g} at the start, {final:.4g} at the end; the "
-                  f"marginal distribution of y has {null:.4g}")
+        losses = (f"training loss {start:.4g} at the start, {final:.4g} at the end; "
+                  f"{self._null_model(short=True)} has {null:.4g}")
         if final > start - tol:
             return (DivergenceWarning, (
                 f"{name}.fit never improved on its starting point ({losses}): the "
@@ -147,12 +147,12 @@ class _TrainingTrustMixin:
             if out_of_epochs:
                 return (ConvergenceWarning, (
                     f"{name}: max_epochs={planned} reached with the training loss still "
-                    f"above the marginal model's ({losses}); consider a larger max_epochs "
-                    f"or learning rate (lr={self.lr:g})."))
+                    f"above {self._null_model(short=True)}'s ({losses}); consider a "
+                    f"larger max_epochs or learning rate (lr={self.lr:g})."))
             return (DivergenceWarning, (
-                f"{name}.fit ended no better than the marginal model, the best constant "
-                f"prediction of y ({losses}): the inputs may carry no information about "
-                f"y, or the learning rate (lr={self.lr:g}) is too large or too small."))
+                f"{name}.fit ended no better than {self._null_model()} ({losses}): "
+                "the inputs may carry no information about y, or the learning rate "
+                f"(lr={self.lr:g}) is too large or too small."))
         # the auto budget of a net without a validation split (below 100 rows) is the
         # plan's choice: its training loss keeps falling as it fits the few rows closer,
         # which is no sign of an unfinished fit and has no remedy to suggest
@@ -167,6 +167,15 @@ class _TrainingTrustMixin:
                 f"{name}: max_epochs={planned} reached while the "
                 f"{monitor.monitor.replace('_', ' ')} still improves; consider {advice}."))
         return None
+
+    def _null_model(self, short=False):
+        """The model the fit must beat, as the warnings name it: what the head gives
+        with zero weights (``_FitMixin._marginal_raw``)."""
+        if self._fits_intercept():
+            return "the marginal model" + ("" if short else
+                                           " (the best constant prediction of y)")
+        return "the null model" + ("" if short else
+                                   " (without intercept: linear predictors 0)")
 
     @staticmethod
     def _best_epoch(history):

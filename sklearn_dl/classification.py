@@ -317,6 +317,7 @@ class NNClassifier(_TabularMixin, _NNClassifierBase):
         The validation split used for early stopping is stratified by class.
     standardize : bool, default=True
         Standardise inputs with the training data's mean and sd (inside the network).
+    {_doc.FIT_INTERCEPT}
     {_doc.COMMON}
     class_weight : dict, "balanced" or None, default=None
         Weights per class multiplying the sample weights, as in scikit-learn.
@@ -360,6 +361,7 @@ class NNClassifier(_TabularMixin, _NNClassifierBase):
         patience="auto",
         validation_fraction=None,
         standardize=True,
+        fit_intercept=True,
         mc_samples=0,
         warm_start=False,
         callbacks=None,
@@ -374,8 +376,8 @@ class NNClassifier(_TabularMixin, _NNClassifierBase):
             weight_decay=weight_decay, l1=l1, batch_size=batch_size, max_epochs=max_epochs,
             early_stopping=early_stopping, patience=patience,
             validation_fraction=validation_fraction, standardize=standardize,
-            mc_samples=mc_samples, warm_start=warm_start, callbacks=callbacks,
-            device=device, random_state=random_state, verbose=verbose)
+            fit_intercept=fit_intercept, mc_samples=mc_samples, warm_start=warm_start,
+            callbacks=callbacks, device=device, random_state=random_state, verbose=verbose)
         self.class_weight = class_weight
 
 

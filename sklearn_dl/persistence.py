@@ -7,9 +7,15 @@ estimator's class (only classes of this package are loaded), its parameters, its
 fitted attributes and the training history.  Loading parses JSON and tensors and
 rebuilds the network from the parameters: no code from the file ever runs.
 
-What cannot be described as plain data (your own callbacks or ``nn.Module``
-architectures, unregistered families, other callables) is refused at save time with a
-message naming pickle/joblib as the alternative for files you trust.
+skorch's own callbacks (``EarlyStopping``, ``LRScheduler`` with a torch scheduler
+class, ``GradientNormClipping``, ``EpochScoring("r2")``, ``Freezer``...) are saved by
+their class's import path and their parameters, as configured (not their training
+state: a loaded model's callbacks start afresh, as in a new ``fit``); on load only
+skorch's callback classes and skorch's own functions are accepted.  What cannot be
+described as plain data (your own callback classes or ``nn.Module`` architectures,
+unregistered families, other callables such as a scoring function of yours) is refused
+at save time with a message naming pickle/joblib as the alternative for files you
+trust.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ class _Unsafe(TypeError):
 
 # -- plain-data encoding ----------------------------------------------------------------
 def _encode(value, where):
+    from . import _skorch
     from .families import Family, get_family
 
     if value is None or isinstance(value, (bool, str)):
@@ -62,13 +69,22 @@ def _encode(value, where):
     if hasattr(value, "get_params") and type(value).__module__.startswith("sklearn_dl."):
         return {"__estimator__": _class_path(type(value)),
                 "params": _encode(value.get_params(deep=False), where)}
+    spec = _skorch.callback_spec(value)
+    if spec is not None:
+        return {"__skorch_callback__": spec[0],
+                "params": _encode(spec[1], f"{where}: {type(value).__name__}")}
+    function = _skorch.function_path(value)
+    if function is not None:
+        return {"__function__": function}
     raise _Unsafe(
         f"{where}={value!r} cannot be saved safely (only plain values, numpy arrays, "
-        "registered families, torch classes and sklearn_dl estimators can). Use pickle or "
-        "joblib for this model instead, and load such files only from sources you trust.")
+        "registered families, torch classes, skorch's own callbacks and sklearn_dl "
+        "estimators can). Use pickle or joblib for this model instead, and load such "
+        "files only from sources you trust.")
 
 
 def _decode(value):
+    from . import _skorch
     from .families import get_family
 
     if isinstance(value, list):
@@ -90,6 +106,11 @@ def _decode(value):
         return _torch_class(value["__torch_class__"])
     if "__estimator__" in value:
         return _package_class(value["__estimator__"])(**_decode(value["params"]))
+    if "__skorch_callback__" in value:
+        return _skorch.callback_from_spec(value["__skorch_callback__"],
+                                          _decode(value["params"]))
+    if "__function__" in value:
+        return _skorch.named_function(value["__function__"])
     raise ValueError(f"Unknown entry in the model file: {sorted(value)}.")
 
 
@@ -154,7 +175,8 @@ def save(estimator, path):
     ------
     TypeError
         When a parameter or fitted attribute cannot be described as plain data (your own
-        callbacks or modules, unregistered families): use pickle/joblib then.
+        callback classes or modules, unregistered families, your own functions): use
+        pickle/joblib then.  skorch's own callbacks are saved (as configured).
 
     Examples
     --------

@@ -36,6 +36,7 @@ class GaussianNLLRegressor(_TabularMixin, _DistributionalRegressor):
     {_doc.TRAINING}
     standardize : bool, default=True
         Standardise inputs with the training data's mean and sd (inside the network).
+    {_doc.FIT_INTERCEPT}
     {_doc.COMMON}
     heteroscedastic : bool, default=True
         Input-dependent standard deviation (True) or one learned constant (False).
@@ -85,6 +86,7 @@ class GaussianNLLRegressor(_TabularMixin, _DistributionalRegressor):
         patience="auto",
         validation_fraction=None,
         standardize=True,
+        fit_intercept=True,
         mc_samples=0,
         warm_start=False,
         callbacks=None,
@@ -99,8 +101,8 @@ class GaussianNLLRegressor(_TabularMixin, _DistributionalRegressor):
             weight_decay=weight_decay, l1=l1, batch_size=batch_size, max_epochs=max_epochs,
             early_stopping=early_stopping, patience=patience,
             validation_fraction=validation_fraction, standardize=standardize,
-            mc_samples=mc_samples, warm_start=warm_start, callbacks=callbacks,
-            device=device, random_state=random_state, verbose=verbose)
+            fit_intercept=fit_intercept, mc_samples=mc_samples, warm_start=warm_start,
+            callbacks=callbacks, device=device, random_state=random_state, verbose=verbose)
         self.heteroscedastic = heteroscedastic
 
     def _get_family(self, y=None):
@@ -120,11 +122,13 @@ class NNRegressor(_TabularMixin, _DistributionalRegressor):
     Parameters
     ----------
     family : str or Family, default="normal"
-        The head's distribution family.
+        The head's distribution family: a registered name (case-insensitive) or an
+        instance.
     {_doc.MLP}
     {_doc.TRAINING}
     standardize : bool, default=True
         Standardise inputs with the training data's mean and sd (inside the network).
+    {_doc.FIT_INTERCEPT}
     {_doc.COMMON}
 
     Attributes
@@ -170,6 +174,7 @@ class NNRegressor(_TabularMixin, _DistributionalRegressor):
         patience="auto",
         validation_fraction=None,
         standardize=True,
+        fit_intercept=True,
         mc_samples=0,
         warm_start=False,
         callbacks=None,
@@ -183,8 +188,8 @@ class NNRegressor(_TabularMixin, _DistributionalRegressor):
             weight_decay=weight_decay, l1=l1, batch_size=batch_size, max_epochs=max_epochs,
             early_stopping=early_stopping, patience=patience,
             validation_fraction=validation_fraction, standardize=standardize,
-            mc_samples=mc_samples, warm_start=warm_start, callbacks=callbacks,
-            device=device, random_state=random_state, verbose=verbose)
+            fit_intercept=fit_intercept, mc_samples=mc_samples, warm_start=warm_start,
+            callbacks=callbacks, device=device, random_state=random_state, verbose=verbose)
         self.family = family
 
 
@@ -205,6 +210,7 @@ class PoissonNLLRegressor(_TabularMixin, _DistributionalRegressor):
     {_doc.TRAINING}
     standardize : bool, default=True
         Standardise inputs with the training data's mean and sd (inside the network).
+    {_doc.FIT_INTERCEPT}
     {_doc.COMMON}
 
     Attributes

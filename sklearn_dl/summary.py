@@ -163,7 +163,8 @@ def _linear_coefficients(est):
     if body_params or not isinstance(linear, nn.Linear):
         return None
     W = linear.weight.detach().double().numpy()
-    b = linear.bias.detach().double().numpy()
+    intercept = linear.bias is not None  # None: fitted without intercept
+    b = linear.bias.detach().double().numpy() if intercept else np.zeros(len(W))
     pre = module.preprocess
     if hasattr(pre, "mean"):  # Standardize: raw = W (x - m) / s + b
         m, s = pre.mean.double().numpy(), pre.scale.double().numpy()
@@ -183,8 +184,8 @@ def _linear_coefficients(est):
         elif log_scale_block and j < 2 * n_loc:  # log-scale: shift by log(y's scale)
             c = c + np.log(scale[j - n_loc])
         label = _output_label(est, j)
-        rows[label] = np.r_[c, w]
-    frame = pd.DataFrame(rows, index=["(Intercept)"] + names)
+        rows[label] = np.r_[c, w] if intercept else w
+    frame = pd.DataFrame(rows, index=["(Intercept)"] * intercept + names)
     if fam.name == "categorical":  # softmax: only differences to a reference are identifiable
         frame = frame.sub(frame.iloc[:, 0], axis=0).iloc[:, 1:]
         frame.columns = [f"{c} vs {_output_label(est, 0)}" for c in frame.columns]
@@ -220,15 +221,20 @@ def _add_reference(est, frame, X, y):
     make = _reference_glm(est.family_.name)
     if make is None or getattr(est, "n_targets_", 1) != 1:
         return frame
-    ref = make().fit(X, y)
+    with_intercept = "(Intercept)" in frame.index
+    ref = make().set_params(fit_intercept=with_intercept).fit(X, y)
     coef = np.atleast_2d(ref.coef_)
-    intercept = np.atleast_1d(ref.intercept_)
+    intercept = np.atleast_1d(ref.intercept_) * np.ones(len(coef))  # 0.0 without
+
+    def column(i):
+        return np.r_[intercept[i], coef[i]] if with_intercept else coef[i]
+
     if est.family_.name == "categorical":
         coef, intercept = coef - coef[0], intercept - intercept[0]
         for i, col in enumerate(frame.columns, start=1):
-            frame[f"GLM {col}"] = np.r_[intercept[i], coef[i]]
+            frame[f"GLM {col}"] = column(i)
     else:
-        frame["GLM (scikit-learn)"] = np.r_[intercept[0], coef[0]]
+        frame["GLM (scikit-learn)"] = column(0)
     return frame
 
 
@@ -242,7 +248,9 @@ def _training_items(est):
         items.append(("train NLL (best epoch)", float(best["train_loss"])))
         if "valid_loss" in last:
             items.append(("validation NLL (best epoch)", float(best["valid_loss"])))
-    items.append(("NLL of the marginal model", float(est.null_loss_)))
+    null = ("NLL of the marginal model" if est._fits_intercept()
+            else "NLL of the null model (no intercept)")
+    items.append((null, float(est.null_loss_)))
     opt = net.optimizer_
     group = opt.param_groups[0]
     items += [("optimizer", f"{type(opt).__name__}(lr={group['lr']:g}, "

@@ -117,6 +117,42 @@ def test_registry_resolves_names_and_instances():
         get_family("weibull")
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")  # two-epoch fits: their warnings
+def test_family_names_are_case_insensitive_on_every_route(monkeypatch, tmp_path):
+    import pandas as pd
+
+    from sklearn_dl import CNNRegressor, NNRegressor, glm, load, save
+
+    assert get_family("Poisson") == Poisson() and get_family("NORMAL") == Normal()
+    assert get_family("Normal", heteroscedastic=False) == Normal(heteroscedastic=False)
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 2))
+    counts = rng.poisson(np.exp(X[:, 0] / 2))
+    reg = NNRegressor(family="Poisson", hidden_layer_sizes=(), max_epochs=2,
+                      random_state=0).fit(X, counts)
+    assert reg.family_ == Poisson()
+    assert reg.__sklearn_tags__().target_tags.positive_only  # tags resolve it too
+    save(reg, tmp_path / "model.safetensors")  # the parameter is kept as written
+    assert load(tmp_path / "model.safetensors").family == "Poisson"
+    assert CNNRegressor(family="Negative_Binomial")._get_family() == NegativeBinomial()
+    df = pd.DataFrame({"x": X[:, 0], "k": counts, "y": X[:, 1]})
+    for name, expected in [("Gaussian", "normal"), ("Poisson", "poisson"),
+                           ("Binomial", "bernoulli")]:
+        formula = "I(k > 0) ~ x" if expected == "bernoulli" else "k ~ x"
+        assert glm(formula, df, family=name, max_epochs=2).estimator_.family_.name == expected
+    # a family registered under a capitalised name is found in any case
+    monkeypatch.setattr(_registry, "_FAMILIES", dict(_registry._FAMILIES))
+
+    @register_family
+    class Counts(Poisson):
+        name = "My_Counts"
+
+    assert "my_counts" in available_families()
+    assert type(get_family("MY_COUNTS")) is Counts
+    with pytest.raises(ValueError, match="Unknown family 'Weibull'"):
+        get_family("Weibull")
+
+
 def test_register_new_family_is_one_class(monkeypatch):
     # a private copy of the registry, so the test family does not leak into other tests
     monkeypatch.setattr(_registry, "_FAMILIES", dict(_registry._FAMILIES))
@@ -287,6 +323,20 @@ def test_constant_parameters_are_shared_by_the_batch(family):
     n_constant = head.constant.numel()
     assert torch.all(raw[:, -n_constant:] == raw[0, -n_constant:])
     assert not torch.all(raw[:, :2] == raw[0, :2])
+
+
+@pytest.mark.parametrize("name", [n for n in available_families()
+                                  if get_family(n).glm_options])
+def test_glm_form_has_one_dispersion(name):
+    # glm(family=name) builds get_family(name, **glm_options): only the first block
+    # (the mean's linear predictor) depends on x, the others are learned constants
+    family = get_family(name, **get_family(name).glm_options)
+    head = family.make_head(5, 2)
+    raw = head(torch.randn(7, 5))
+    assert not torch.all(raw[:, :2] == raw[0, :2])
+    assert torch.all(raw[:, 2:] == raw[0, 2:])
+    assert {"normal", "lognormal", "student_t", "negative_binomial", "gamma"} <= {
+        n for n in available_families() if get_family(n).glm_options}
 
 
 # -- a family defined in user code (the course's "define the NLL" exercise) ----------------

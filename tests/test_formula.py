@@ -10,12 +10,14 @@ import pytest
 from formulaic import model_matrix
 from scipy import stats
 from sklearn.base import BaseEstimator, RegressorMixin, clone, is_classifier, is_regressor
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_dl import FormulaModel, FormulaTransformer, NNClassifier, NNRegressor, glm
+from sklearn_dl.families import Normal
 
 FORMULA = "~ x1 + C(g) + x1:x2 + np.log(x1)"
 
@@ -223,8 +225,43 @@ def test_formula_model_with_y_argument_or_both(train):
     model = FormulaModel("~ x1 + C(g)", Ridge()).fit(train, train.y)
     assert model.response_ is None
     assert model.score(train, train.y) > 0.5
-    with pytest.raises(ValueError, match="y must not be passed as well"):
-        FormulaModel("y ~ x1", Ridge()).fit(train, train.y)
+    # a y passed along with a response formula (as scikit-learn's tools do) must agree
+    both = FormulaModel("y ~ x1 + C(g)", Ridge()).fit(train, train.y)
+    assert both.response_ == ["y"]
+    np.testing.assert_allclose(both.estimator_.coef_, model.estimator_.coef_)
+    assert both.score(train, train.y) == pytest.approx(model.score(train, train.y))
+    assert both.score(train, train.y.to_numpy()) == both.score(train)
+    data = train.assign(z=np.exp(train.y))
+    logged = FormulaModel("np.log(z) ~ x1", Ridge())
+    logged.fit(data, np.log(data.z))  # the response's own values are fine
+    with pytest.raises(ValueError, match=r"fit: y does not hold the formula's "
+                                         r"response 'np.log\(z\)'"):
+        logged.fit(data, data.z)  # the raw column would be scored against log(z)
+    with pytest.raises(ValueError, match="score: y does not hold"):
+        logged.score(data, data.z)
+    with pytest.raises(ValueError, match="y does not hold"):
+        both.fit(train, train.y.head(10))
+
+
+def test_scikit_learn_tools_pass_y_to_a_response_formula(train):
+    from sklearn.metrics import get_scorer
+    from sklearn.model_selection import cross_val_score
+
+    model = FormulaModel("y ~ cr(x1, df=6) + C(g)", LinearRegression())
+    scores = cross_val_score(model, train, train.y, cv=3, error_score="raise")
+    assert scores.shape == (3,) and np.all(scores > 0.9)
+    labels = train.assign(label=np.where(train.x2 > 0, "up", "down"))
+    classifier = FormulaModel("label ~ x2", LogisticRegression())
+    accuracy = cross_val_score(classifier, labels, labels.label, cv=3,
+                               error_score="raise")  # stratified by the y passed
+    assert np.all(accuracy > 0.9)
+    search = GridSearchCV(model, {"formula": ["y ~ x1", "y ~ cr(x1, df=6) + C(g)"]},
+                          cv=3, scoring="neg_mean_absolute_error", error_score="raise")
+    search.fit(train, train.y)
+    assert search.best_params_["formula"] == "y ~ cr(x1, df=6) + C(g)"
+    fitted = search.best_estimator_
+    assert get_scorer("r2")(fitted, train, train.y) == pytest.approx(
+        fitted.score(train, train.y))
 
 
 def test_factor_response_for_a_classifier(train):
@@ -364,3 +401,112 @@ def test_glm_family_resolution(train):
         glm("y ~ x1", train, family="tweedie")
     with pytest.raises(ValueError, match="'nothere' is not a column"):
         glm("y ~ x1", train, sample_weight="nothere")
+
+
+# -- the formula's intercept ---------------------------------------------------------------
+def _through_origin(n, seed):
+    """Counts and a real response whose true model has a large intercept, so a fit
+    that keeps one differs clearly from one through the origin."""
+    rng = np.random.RandomState(seed)
+    df = pd.DataFrame({"x": rng.uniform(0.5, 2.0, n), "g": rng.choice(["a", "b"], n)})
+    df["y"] = 3.0 + 2.0 * df.x + rng.normal(size=n)
+    df["k"] = rng.poisson(np.exp(0.8 * df.x))
+    return df
+
+
+@pytest.mark.parametrize("formula", ["k ~ x - 1", "k ~ 0 + x"])
+def test_glm_without_intercept_fits_none(formula):
+    from sklearn.linear_model import PoissonRegressor
+
+    df = _through_origin(200, 0)
+    model = glm(formula, df, family="poisson", **_full_batch(200))
+    assert not model.has_intercept_ and model.estimator_.fit_intercept is False
+    assert model.estimator_.net_.module_.head.bias is None
+    assert model.estimator_.n_params_ == 1  # the slope only
+    # the linear predictor is 0 at x = 0, as in R's glm(k ~ x - 1)
+    assert model.predict(pd.DataFrame({"x": [0.0]}), type="link") == pytest.approx(0.0)
+    coefficients = model.summary(df).coefficients
+    assert coefficients.index.tolist() == ["x"]
+    reference = PoissonRegressor(alpha=0, fit_intercept=False, tol=1e-10, max_iter=5000)
+    reference.fit(df[["x"]], df.k)
+    assert coefficients.loc["x", "log(mean)"] == pytest.approx(reference.coef_[0], abs=2e-3)
+    assert coefficients.loc["x", "GLM (scikit-learn)"] == pytest.approx(reference.coef_[0])
+    ll = model.log_likelihood()
+    assert ll == pytest.approx(stats.poisson.logpmf(df.k, model.predict(df)).sum())
+    assert model.aic() == pytest.approx(2 * 1 - 2 * ll)
+    # the null model of a fit without intercept has linear predictor 0 (mean 1)
+    null = -stats.poisson.logpmf(df.k, 1.0).mean()
+    assert model.estimator_.null_loss_ == pytest.approx(null)
+
+
+def test_glm_with_all_levels_of_a_factor_and_no_intercept():
+    df = _through_origin(200, 1)
+    model = glm("k ~ 0 + C(g)", df, family="poisson", **_full_batch(200))
+    assert model.design_columns_.tolist() == ["C(g)[a]", "C(g)[b]"]
+    coefficients = model.summary().coefficients["log(mean)"]
+    means = np.log(df.groupby("g").k.mean())  # R: one log-mean per level
+    np.testing.assert_allclose(coefficients.to_numpy(), means.to_numpy(), atol=2e-3)
+
+
+def test_formula_intercept_sets_the_estimators_fit_intercept():
+    from sklearn.neighbors import KNeighborsRegressor
+
+    df = _through_origin(100, 2)
+    without = FormulaModel("y ~ x - 1", LinearRegression()).fit(df)
+    assert without.estimator_.fit_intercept is False and without.estimator_.intercept_ == 0
+    np.testing.assert_allclose(without.estimator_.coef_,
+                               np.linalg.lstsq(df[["x"]], df.y, rcond=None)[0])
+    # the formula decides both ways
+    kept = FormulaModel("y ~ x", LinearRegression(fit_intercept=False)).fit(df)
+    assert kept.has_intercept_ and kept.estimator_.intercept_ == pytest.approx(
+        np.polyfit(df.x, df.y, 1)[1])
+    assert FormulaModel("y ~ x", KNeighborsRegressor()).fit(df).has_intercept_
+    with pytest.raises(ValueError, match="KNeighborsRegressor has no fit_intercept "
+                                         "parameter: it always has its own intercept"):
+        FormulaModel("y ~ 0 + x", KNeighborsRegressor()).fit(df)
+
+
+@pytest.mark.parametrize("params, match", [
+    (dict(fit_intercept="no"), "fit_intercept must be True or False"),
+    (dict(fit_intercept=False), r"without hidden layers.*hidden_layer_sizes='auto'"),
+    (dict(fit_intercept=False, hidden_layer_sizes=(4,)), r"hidden_layer_sizes=\(4,\)"),
+])
+def test_fit_intercept_is_checked_before_training(params, match):
+    df = _through_origin(50, 3)
+    with pytest.raises(ValueError, match=match):
+        NNRegressor(**params).fit(df[["x"]], df.y)
+    if params["fit_intercept"] is False:  # the formula's '- 1' reaches the check too
+        inner = NNRegressor(**{**params, "fit_intercept": True})
+        with pytest.raises(ValueError, match=match):
+            FormulaModel("y ~ x - 1", inner).fit(df)
+
+
+@pytest.mark.parametrize("family", ["gaussian", "normal"])
+def test_glm_gaussian_has_one_sd_as_r(family):
+    df = _through_origin(300, 4)
+    model = glm("y ~ x + C(g)", df, family=family, **_full_batch(300))
+    assert model.estimator_.family_.heteroscedastic is False
+    sd = model.predict_dist(df).std()
+    assert np.ptp(sd) == 0.0  # one sd for every row, as R's dispersion
+    design = np.column_stack([np.ones(len(df)), model.model_matrix(df)])
+    coef, rss = np.linalg.lstsq(design, df.y, rcond=None)[:2]
+    np.testing.assert_allclose(_implied_coefficients(model.model_matrix(df),
+                                                     model.predict(df)), coef, atol=2e-3)
+    assert sd[0] == pytest.approx(np.sqrt(rss[0] / len(df)), rel=2e-3)  # the ML estimate
+    summary = model.summary()
+    assert summary.coefficients.columns.tolist() == ["mean"]  # no log(scale) column
+    assert summary["scale (constant)"] == pytest.approx(sd[0])
+    # an instance is used as given: Normal() lets the sd depend on x
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # a short fit is enough
+        flexible = glm("y ~ x", df, family=Normal(), max_epochs=20, random_state=0)
+    assert flexible.estimator_.family_.heteroscedastic is True
+
+
+def test_a_fit_without_intercept_names_its_null_model():
+    df = _through_origin(100, 5)
+    model = glm("k ~ x - 1", df, family="poisson", **_full_batch(100))
+    assert model.summary()["NLL of the null model (no intercept)"] == pytest.approx(
+        model.estimator_.null_loss_)
+    assert model.estimator_._null_model() == (
+        "the null model (without intercept: linear predictors 0)")

@@ -9,7 +9,16 @@ import pytest
 from safetensors import safe_open
 from safetensors.torch import save_file
 from sklearn.exceptions import ConvergenceWarning
-from skorch.callbacks import LRScheduler
+from sklearn.base import clone
+from skorch.callbacks import (
+    Callback,
+    EarlyStopping,
+    EpochScoring,
+    Freezer,
+    GradientNormClipping,
+    LRScheduler,
+)
+from torch.optim.lr_scheduler import StepLR
 from torch import nn
 
 import sklearn_dl
@@ -45,6 +54,9 @@ def _quiet_fit(est, X, y):
     (lambda: GaussianNLLRegressor(heteroscedastic=False, hidden_layer_sizes=(), max_epochs=3,
                                   standardize=False, random_state=0), "multi"),
     (lambda: NNRegressor(family="poisson", max_epochs=3, random_state=0), "counts"),
+    (lambda: GaussianNLLRegressor(heteroscedastic=False, hidden_layer_sizes=(),
+                                  fit_intercept=False, max_epochs=3, random_state=0),
+     "real"),  # a head without bias is rebuilt without one
     (lambda: PoissonNLLRegressor(dropout=0.2, mc_samples=4, max_epochs=3, random_state=0),
      "counts"),
     (lambda: NNClassifier(activation="tanh", max_epochs=3, random_state=0), "labels"),
@@ -90,11 +102,46 @@ def test_loaded_model_can_be_warm_started(tab, tmp_path):
     assert loaded.n_iter_ == 6
 
 
+def test_skorchs_own_callbacks_are_saved_as_configured(tab, tmp_path):
+    X, y = tab
+    callbacks = [EarlyStopping(patience=3), ("lr", LRScheduler(StepLR, step_size=2)),
+                 GradientNormClipping(1.0), EpochScoring("r2"), Freezer("nothing.*", at=2)]
+    est = _quiet_fit(GaussianNLLRegressor(max_epochs=8, validation_fraction=0.2,
+                                          callbacks=callbacks, random_state=0), X, y)
+    path = tmp_path / "m.safetensors"
+    save(est, path)
+    loaded = load(path)
+    np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
+    assert [type(c[1] if isinstance(c, tuple) else c) for c in loaded.callbacks] == [
+        EarlyStopping, LRScheduler, GradientNormClipping, EpochScoring, Freezer]
+    params = loaded.get_params()
+    assert params["callbacks__EarlyStopping__patience"] == 3
+    assert params["callbacks__EarlyStopping__sink"] is print
+    assert params["callbacks__lr__policy"] is StepLR and params["callbacks__lr__step_size"] == 2
+    # skorch's initialize turns Freezer's at=2 into a partial of its own method; the
+    # file holds the 2, and a loaded (so initialized again) model saves again
+    with safe_open(str(path), framework="pt") as f:
+        saved = json.loads(f.metadata()["params"])["__dict__"]["callbacks"]
+    assert saved[-1]["params"]["__dict__"]["at"] == 2
+    save(loaded, tmp_path / "again.safetensors")
+    np.testing.assert_array_equal(load(tmp_path / "again.safetensors").predict(X),
+                                  est.predict(X))
+    # the loaded callbacks work: a refit trains with them as the original's did
+    refit = _quiet_fit(clone(loaded), X, y)
+    assert "r2" in refit.history_[-1] and refit.n_iter_ == est.n_iter_
+    np.testing.assert_allclose(refit.predict(X), est.predict(X), rtol=1e-5, atol=1e-6)
+
+
+class _MyCallback(Callback):
+    pass
+
+
 def test_what_cannot_be_described_safely_is_refused_at_save(tab, tmp_path):
     X, y = tab
-    est = _quiet_fit(GaussianNLLRegressor(max_epochs=2, callbacks=[LRScheduler()]), X, y)
-    with pytest.raises(TypeError, match="cannot be saved safely.*pickle or joblib"):
-        save(est, tmp_path / "m.safetensors")
+    for callbacks in ([_MyCallback()], [EpochScoring(lambda net, X, y: 0.0)]):
+        est = _quiet_fit(GaussianNLLRegressor(max_epochs=2, callbacks=callbacks), X, y)
+        with pytest.raises(TypeError, match="cannot be saved safely.*pickle or joblib"):
+            save(est, tmp_path / "m.safetensors")
     body = _quiet_fit(GaussianNLLRegressor(architecture=nn.Linear(3, 4), max_epochs=2), X, y)
     with pytest.raises(TypeError, match="cannot be saved safely"):
         save(body, tmp_path / "m.safetensors")
@@ -120,6 +167,24 @@ def test_file_versions_and_foreign_classes_get_clear_messages(tab, tmp_path):
     save(_quiet_fit(GaussianNLLRegressor(max_epochs=2, random_state=0), X, y), path)
     _rewrite(path, **{"class": lambda v: "os.system"})
     with pytest.raises(ValueError, match="not part of sklearn_dl; refusing"):
+        load(path)
+    # a callback or function entry may only name skorch's own
+    est = _quiet_fit(GaussianNLLRegressor(max_epochs=2, callbacks=[EarlyStopping()],
+                                          validation_fraction=0.2, random_state=0), X, y)
+    for entry, message in [("skorch.callbacks.training.EarlyStopping", None),
+                           ("os.system", "callback 'os.system'.*refusing"),
+                           ("skorch.utils.to_numpy", "not one of skorch's callback")]:
+        save(est, path)
+        _rewrite(path, params=lambda v: v.replace("skorch.callbacks.training.EarlyStopping",
+                                                  entry))
+        if message is None:
+            assert isinstance(load(path).callbacks[0], EarlyStopping)
+            continue
+        with pytest.raises(ValueError, match=message):
+            load(path)
+    save(est, path)
+    _rewrite(path, params=lambda v: v.replace('"builtins.print"', '"os.system"'))
+    with pytest.raises(ValueError, match="function 'os.system'.*refusing"):
         load(path)
     other = tmp_path / "other.safetensors"
     save_file({"w": __import__("torch").zeros(2)}, str(other))

@@ -13,6 +13,7 @@ this package adds
   (non-finite or exploding losses, non-finite weights) and records why training stopped,
   so the estimator can restore the best weights after a divergence or an interrupt;
 * :class:`EpochProgress` (``callbacks``): a tqdm progress bar over epochs (``verbose=1``);
+* skorch's own callbacks as plain data for ``sklearn_dl.save`` (``saving``);
 * a scoring view of the net (:class:`NetOutputs`, ``net``): skorch's ``EpochScoring``
   with a string scorer sees predictions and targets in the estimator's terms (labels,
   means in the target's units), not raw outputs and ``(y, weight)`` pairs.
@@ -45,6 +46,7 @@ from .optim import (
     optimizer_options,
     resolve_optimizer,
 )
+from .saving import callback_from_spec, callback_spec, function_path, named_function
 from .training import (
     callback,
     continue_from,

@@ -78,6 +78,10 @@ class Family(_MarginalModel, _NumpyDistribution):
     #: location-scale families can be trained on a standardised target and mapped back
     #: exactly by :meth:`rescale` (the estimator then standardises y for you)
     location_scale = False
+    #: constructor options of the family's GLM form, which :func:`sklearn_dl.glm` uses
+    #: for a family given by name: R's glm has one dispersion (a constant scale), not
+    #: one that depends on x, e.g. ``{"heteroscedastic": False}`` for the Normal
+    glm_options = {}
 
     # -- sizes and targets -------------------------------------------------------------
     def n_outputs(self, n_targets):

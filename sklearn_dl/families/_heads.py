@@ -55,8 +55,53 @@ class LinearWithConstants(nn.Module):
         """
         raw = torch.as_tensor(np.asarray(raw), dtype=self.constant.dtype)
         n = self.linear.out_features
-        self.linear.bias.copy_(raw[:n])
+        if self.linear.bias is not None:  # None: a model without intercept
+            self.linear.bias.copy_(raw[:n])
         self.constant.copy_(raw[n:])
+
+
+def head_linear(head):
+    """The Linear giving a head's input-dependent raw outputs (the leading ones), or
+    None: the head itself, or its ``linear`` (:class:`LinearWithConstants`, the
+    homoscedastic Normal's head)."""
+    linear = head if isinstance(head, nn.Linear) else getattr(head, "linear", None)
+    return linear if isinstance(linear, nn.Linear) else None
+
+
+def remove_intercept(head):
+    """Drop the bias of the head's input-dependent Linear, in place: a model without
+    intercept, whose linear predictors are 0 at x = 0.  Constant raw outputs (a constant
+    dispersion) stay: they are parameters of the distribution, not intercepts.
+
+    Parameters
+    ----------
+    head : torch.nn.Module
+        A head built by :meth:`Family.make_head <sklearn_dl.families.Family.make_head>`.
+
+    Returns
+    -------
+    head : torch.nn.Module
+        The same module.
+
+    Raises
+    ------
+    ValueError
+        When the head has no such Linear (a family's own head module).
+    """
+    linear = head_linear(head)
+    if linear is None:
+        raise ValueError(f"fit_intercept=False needs a head whose input-dependent outputs "
+                         f"come from a Linear layer (head.linear), but the family's head "
+                         f"is {type(head).__name__}; keep fit_intercept=True.")
+    linear.bias = None  # F.linear without a bias; no parameter left to train
+    return head
+
+
+def zero_outputs(head):
+    """How many leading raw outputs a head gives as exactly 0 when its weights are 0:
+    those of a Linear without bias (see :func:`remove_intercept`), else none."""
+    linear = head_linear(head)
+    return linear.out_features if linear is not None and linear.bias is None else 0
 
 
 def make_blocks_head(n_features, n_targets, n_blocks, n_constant_blocks):

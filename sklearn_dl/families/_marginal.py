@@ -93,27 +93,44 @@ class _MarginalModel:
         n_targets = _n_targets(y) if n_targets is None else n_targets
         return self._search_marginal(y, sample_weight, n_targets)
 
-    def _search_marginal(self, y, sample_weight, n_targets):
+    def _search_marginal(self, y, sample_weight, n_targets, start=None, n_zero=0):
+        """Maximum-likelihood constant raw outputs by L-BFGS from ``start``; the first
+        ``n_zero`` of them are held at 0 (see :meth:`_marginal_without_intercept`)."""
         y_t = self.target_tensor(y)
         if y_t.is_floating_point():
             y_t = y_t.to(torch.float64)
         w_t = None if sample_weight is None else torch.as_tensor(sample_weight,
                                                                   dtype=torch.float64)
-        start = np.asarray(self.marginal_start(y, sample_weight, n_targets), dtype=np.float64)
-        raw = torch.tensor(start, dtype=torch.float64, requires_grad=True)
-        opt = torch.optim.LBFGS([raw], lr=1.0, max_iter=200, line_search_fn="strong_wolfe")
+        if start is None:
+            start = self.marginal_start(y, sample_weight, n_targets)
+        start = np.asarray(start, dtype=np.float64).copy()
+        start[:n_zero] = 0.0
+        fixed = torch.zeros(n_zero, dtype=torch.float64)
+        free = torch.tensor(start[n_zero:], dtype=torch.float64, requires_grad=True)
+        opt = torch.optim.LBFGS([free], lr=1.0, max_iter=200, line_search_fn="strong_wolfe")
 
         def closure():
             opt.zero_grad()
+            raw = torch.cat([fixed, free])
             loss = self.nll(raw.expand(len(y), -1), y_t, w_t)
             loss.backward()
             return loss
 
         opt.step(closure)
-        raw = raw.detach().numpy().copy()
+        raw = np.r_[np.zeros(n_zero), free.detach().numpy()]
         # a degenerate target (one row, a constant) can send the search to non-finite
         # values; the starting point is then the better constant
         return raw if np.all(np.isfinite(raw)) else start
+
+    def _marginal_without_intercept(self, y, sample_weight, n_targets, n_zero):
+        """The null model of a network without intercept: the first ``n_zero`` raw
+        outputs (the linear predictors, 0 when the weights are 0) are 0 and only the
+        constant ones (a dispersion) are fitted, starting from :meth:`marginal_raw`."""
+        start = self.marginal_raw(y, sample_weight, n_targets)
+        if n_zero >= len(start):
+            return np.zeros(len(start))
+        return self._search_marginal(np.asarray(y), sample_weight, n_targets, start=start,
+                                     n_zero=n_zero)
 
     def marginal_start(self, y, sample_weight=None, n_targets=None):
         """Starting raw outputs of the numerical marginal fit (:meth:`marginal_raw`).

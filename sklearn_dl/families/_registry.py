@@ -9,7 +9,9 @@ def register_family(cls):
     """Register a :class:`Family` subclass under ``cls.name`` (usable as a decorator).
 
     Registration is only needed for the name: ``NNRegressor(family=MyFamily())`` works
-    with an unregistered instance too.
+    with an unregistered instance too.  Names are case-insensitive: the class is
+    registered under ``cls.name.lower()``, and :func:`get_family` lowercases the name
+    it is given.
 
     Parameters
     ----------
@@ -37,7 +39,10 @@ def register_family(cls):
     """
     if not (isinstance(cls, type) and issubclass(cls, Family)):
         raise TypeError(f"register_family expects a Family subclass, got {cls!r}.")
-    _FAMILIES[cls.name] = cls
+    if not isinstance(cls.name, str):
+        raise TypeError(f"register_family: {cls.__name__}.name must be a string, got "
+                        f"{cls.name!r}.")
+    _FAMILIES[cls.name.lower()] = cls
     return cls
 
 
@@ -47,7 +52,8 @@ def get_family(family, **options):
     Parameters
     ----------
     family : str or Family
-        A registered name (see :func:`available_families`) or an instance.
+        A registered name (see :func:`available_families`; case-insensitive, so
+        ``"Poisson"`` is ``"poisson"``) or an instance.
     **options
         Passed to the family's constructor when ``family`` is a name.
 
@@ -66,11 +72,13 @@ def get_family(family, **options):
     >>> from sklearn_dl.families import get_family
     >>> get_family("normal", heteroscedastic=False)
     Normal(heteroscedastic=False)
+    >>> get_family("Poisson")
+    Poisson()
     """
     if isinstance(family, Family):
         return family
-    if isinstance(family, str) and family in _FAMILIES:
-        return _FAMILIES[family](**options)
+    if isinstance(family, str) and family.lower() in _FAMILIES:
+        return _FAMILIES[family.lower()](**options)
     raise ValueError(
         f"Unknown family {family!r}; use one of {sorted(_FAMILIES)} or a Family instance."
     )

@@ -50,6 +50,7 @@ class Gamma(Family):
     support = "positive"
     param_names = ("mean", "dispersion")
     links = {"mean": "log", "dispersion": "log"}
+    glm_options = {"dispersion": "constant"}
 
     def __init__(self, dispersion="constant"):
         check_option(self, "dispersion", dispersion, ("constant", "input"))

@@ -45,6 +45,7 @@ class LogNormal(Family):
     support = "positive"
     param_names = ("meanlog", "sdlog")
     links = {"meanlog": "identity", "sdlog": "log"}
+    glm_options = {"heteroscedastic": False}
 
     def __init__(self, heteroscedastic=True):
         self.heteroscedastic = heteroscedastic

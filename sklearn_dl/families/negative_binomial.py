@@ -60,6 +60,7 @@ class NegativeBinomial(Family):
     support = "nonnegative"
     param_names = ("mean", "dispersion")
     links = {"mean": "log", "dispersion": "log"}
+    glm_options = {"dispersion": "constant"}
 
     def __init__(self, dispersion="constant"):
         check_option(self, "dispersion", dispersion, ("constant", "input"))

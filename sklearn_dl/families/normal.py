@@ -75,7 +75,8 @@ class ConstantLogSD(nn.Module):
         """
         k = self.log_sd.numel()
         raw = torch.as_tensor(raw, dtype=self.log_sd.dtype)
-        self.linear.bias.copy_(raw[:k])
+        if self.linear.bias is not None:  # None: a model without intercept
+            self.linear.bias.copy_(raw[:k])
         self.log_sd.copy_(raw[k:])
 
 
@@ -112,6 +113,7 @@ class Normal(Family):
     param_names = ("mean", "scale")
     links = {"mean": "identity", "scale": "log"}
     location_scale = True
+    glm_options = {"heteroscedastic": False}
 
     def __init__(self, heteroscedastic=True):
         self.heteroscedastic = heteroscedastic

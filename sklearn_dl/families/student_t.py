@@ -71,6 +71,7 @@ class StudentT(Family):
     support = "real"
     param_names = ("loc", "scale", "df")
     location_scale = True
+    glm_options = {"heteroscedastic": False}
 
     def __init__(self, df=None, heteroscedastic=True):
         if df is not None and (isinstance(df, bool) or not isinstance(df, (int, float))

@@ -25,7 +25,7 @@ class _DelegatedPredictions:
     ``predict_dist``, ``predict_interval`` and ``score`` of a formula model.
 
     A mixin of :class:`~sklearn_dl.formula.FormulaModel` only: it uses its ``estimator_``,
-    ``_design(X)`` and ``_target(X, y)``.
+    ``_design(X)`` and ``_target(X, y, where)``.
     """
 
     @available_if(_estimator_has("predict"))
@@ -210,8 +210,9 @@ class _DelegatedPredictions:
         ----------
         X : DataFrame or array-like of shape (n_samples, n_features)
         y : array-like or None, default=None
-            Only for a formula without a response; otherwise the response is
-            evaluated on ``X``.
+            The target of a formula without a response.  With one, the response is
+            evaluated on ``X``; a ``y`` passed as well (as scikit-learn's tools do)
+            must hold the same values.
         sample_weight : array-like of shape (n_samples,), default=None
 
         Returns
@@ -231,8 +232,10 @@ class _DelegatedPredictions:
         ...     hidden_layer_sizes=(), lr=0.05, max_epochs=20, random_state=0)).fit(df)
         >>> bool(model.score(df) > 0)  # R^2 of the counts, y taken from the formula
         True
+        >>> bool(model.score(df, df["count"]) == model.score(df))  # y agrees: accepted
+        True
         """
-        y = self._target(X, y)
+        y = self._target(X, y, "score")
         kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
         design = self._design(X)  # checks fittedness first
         return self.estimator_.score(design, y, **kwargs)

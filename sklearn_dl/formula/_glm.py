@@ -15,16 +15,24 @@ R_FAMILY_NAMES = {"gaussian": "normal", "binomial": "bernoulli",
 
 
 def _resolve_family(family):
-    """``(argument for the estimator, Family instance)``; ValueError for unknown names."""
+    """``(argument for the estimator, Family instance)``; ValueError for unknown names.
+
+    A name gives the family's GLM form (its ``glm_options``: one dispersion, as in R);
+    an instance is used as it is.
+    """
     if isinstance(family, str):
         family = family.lower()
         if family not in available_families() and family in R_FAMILY_NAMES:
             family = R_FAMILY_NAMES[family]
     try:
-        return family, get_family(family)
+        resolved = get_family(family)
     except ValueError as error:
         raise ValueError(f"glm: {error} R's names {sorted(R_FAMILY_NAMES)} are also "
                          "accepted.") from None
+    if isinstance(family, str) and resolved.glm_options:
+        resolved = get_family(family, **resolved.glm_options)
+        family = resolved
+    return family, resolved
 
 
 def glm(formula, data, family="normal", *, sample_weight=None, na_action="raise",
@@ -51,7 +59,11 @@ def glm(formula, data, family="normal", *, sample_weight=None, na_action="raise"
         ``"gaussian"``, ``"binomial"`` (a 0/1 or two-level response; R's
         ``cbind(successes, failures)`` is not supported), ``"multinomial"``.  With
         ``"categorical"`` and only two classes the classifier uses the equivalent
-        Bernoulli head.
+        Bernoulli head.  A name gives the family's GLM form, as in R: one dispersion
+        learned as a constant (``"gaussian"``/``"normal"`` is
+        ``Normal(heteroscedastic=False)``: a single sd, estimated by maximum
+        likelihood as ``sqrt(RSS / n)``, where R's ``sigma`` divides by ``n - p``);
+        an instance is used as given (``family=Normal()`` lets the sd depend on x).
     sample_weight : array-like of shape (n_samples,), str or None, default=None
         Case weights (R's ``weights``), or the name of a column of ``data``.
     na_action, unseen, context

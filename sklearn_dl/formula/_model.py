@@ -47,11 +47,24 @@ class FormulaModel(_DelegatedStatistics, _DelegatedPredictions, MetaEstimatorMix
         2-D target), or a numeric expression such as ``"np.log(y) ~ x"`` or
         ``"I(count / exposure) ~ x"``.  A formula without a response (``"~ x1 + x2"``)
         takes ``y`` from the ``y`` argument of :meth:`fit`, as scikit-learn does.
+        With a response, ``y`` may still be passed, as scikit-learn's tools do
+        (``cross_val_score(model, df, df["y"])``, ``GridSearchCV``, scorers,
+        ``score(X, y)``): the formula's response is used, and ``y`` must hold the
+        same values (a ``ValueError`` otherwise, e.g. for the raw column of
+        ``"np.log(y) ~ x"``, which a scorer would compare with predictions of
+        ``log(y)``).
         R's ``cbind(successes, failures)`` response is not supported.
     estimator : estimator object
         Any scikit-learn compatible estimator (an sklearn_dl network, a scikit-learn
-        model...); it is cloned in :meth:`fit`.  The formula's intercept column is
-        always dropped: the estimator brings its own (the network's bias).
+        model...); it is cloned in :meth:`fit`.  The formula's intercept decides
+        whether the model has one, as in R.  Its constant column is never passed on:
+        the estimator's own intercept (a network's bias) plays its part, and an
+        estimator with a ``fit_intercept`` parameter (scikit-learn's linear models,
+        the tabular sklearn_dl networks) gets it set from the formula: False for
+        ``"y ~ x - 1"`` or ``"y ~ 0 + x"``, True otherwise.  An estimator without that
+        parameter always has its own intercept, so a formula without one is refused
+        with a ``ValueError``.  (For a network ``fit_intercept=False`` needs
+        ``hidden_layer_sizes=()``.)
     na_action : {"raise", "ignore"}, default="raise"
         Missing values in the variables the formula uses (response included):
         ``"raise"`` a clear ``ValueError``, ``"ignore"`` pass them on.  To drop
@@ -69,7 +82,10 @@ class FormulaModel(_DelegatedStatistics, _DelegatedPredictions, MetaEstimatorMix
     formula_ : FormulaTransformer
         The fitted right-hand side (``"~ 1 + x1 + C(g)"``, with ``.`` expanded).
     response_ : list of str or None
-        The left-hand-side term(s); None when ``y`` was passed to :meth:`fit`.
+        The left-hand-side term(s); None for a formula without one (``y`` then comes
+        from :meth:`fit`'s argument).
+    has_intercept_ : bool
+        Whether the formula, and so the fitted model, has an intercept.
     design_columns_ : ndarray of str
         Columns of the design matrix the estimator was fitted on (formulaic's names,
         e.g. ``C(g)[T.b]``), equal to ``estimator_.feature_names_in_``.
@@ -119,7 +135,9 @@ class FormulaModel(_DelegatedStatistics, _DelegatedPredictions, MetaEstimatorMix
             The data: the response and the variables of the formula (arrays are read
             as columns ``x0 ... x{p-1}``).
         y : array-like or None, default=None
-            The target, only for a formula without a left-hand side.
+            The target of a formula without a left-hand side.  With one, None or the
+            same values as the response evaluated on ``X`` (checked; the formula's
+            response is used).
         **fit_params : dict
             Passed to the estimator's ``fit``, e.g. ``sample_weight``.
 
@@ -162,24 +180,36 @@ class FormulaModel(_DelegatedStatistics, _DelegatedPredictions, MetaEstimatorMix
         rhs_step.formula = f"~ {matrix.model_spec.formula}"
 
         if lhs is not None:
-            if y is not None:
-                raise ValueError(
-                    f"{self._name}: formula={self.formula!r} names the response, so y "
-                    "must not be passed as well; drop y or the left-hand side.")
             self._lhs_spec = lhs.model_spec
             self.response_ = [str(term) for term in lhs.model_spec.formula]
-            y = self._response(data, lhs)
+            y = self._agreeing(y, self._response(data, lhs), "fit")
         else:
             self._lhs_spec = None
             self.response_ = None
         design = pd.DataFrame(design, columns=rhs_step._columns, index=data.index)
-        self.estimator_ = clone(self.estimator).fit(design, y, **fit_params)
+        has_intercept = any(str(term.term) == "1" for term in matrix.model_spec.structure)
+        estimator = self._with_intercept(clone(self.estimator), has_intercept)
+        self.estimator_ = estimator.fit(design, y, **fit_params)
+        self.has_intercept_ = has_intercept
         self.formula_ = rhs_step
         self.design_columns_ = np.asarray(rhs_step._columns, dtype=object)
         self.n_features_in_ = rhs_step.n_features_in_
         if hasattr(rhs_step, "feature_names_in_"):
             self.feature_names_in_ = rhs_step.feature_names_in_
         return self
+
+    def _with_intercept(self, estimator, has_intercept):
+        """``estimator`` with the formula's intercept (its ``fit_intercept``), or a
+        ValueError when it cannot go without one."""
+        if "fit_intercept" in estimator.get_params(deep=False):
+            return estimator.set_params(fit_intercept=has_intercept)
+        if not has_intercept:
+            raise ValueError(
+                f"{self._name}: formula={self.formula!r} has no intercept ('- 1' or "
+                f"'0 +'), but {type(estimator).__name__} has no fit_intercept parameter: "
+                "it always has its own intercept. Keep the intercept in the formula, or "
+                "use an estimator with fit_intercept.")
+        return estimator
 
     def _response(self, data, lhs_matrix=None):
         """The target from the left-hand side: raw columns, or formulaic's numbers."""
@@ -208,10 +238,39 @@ class FormulaModel(_DelegatedStatistics, _DelegatedPredictions, MetaEstimatorMix
         return pd.DataFrame(frame.to_numpy(dtype=np.float64), columns=self.design_columns_,
                             index=frame.index)
 
-    def _target(self, X, y):
-        if y is not None or self._lhs_spec is None:
+    def _target(self, X, y, where):
+        """``y`` for new data: the formula's response on ``X`` (a ``y`` given as well
+        must agree), or ``y`` itself for a formula without one."""
+        if self._lhs_spec is None:
             return y
-        return self._response(self.formula_._as_frame(X, reset=False))
+        response = self._response(self.formula_._as_frame(X, reset=False))
+        return self._agreeing(y, response, where)
+
+    def _agreeing(self, y, response, where):
+        """The formula's response; a ``y`` passed as well must hold the same values.
+
+        scikit-learn's tools pass ``y`` along with ``X`` (cross-validation splits,
+        scorers), so it is accepted, but never used in place of the formula's
+        response: a scorer compares predictions with ``y``, so a ``y`` other than the
+        modelled response (the raw column of ``np.log(y) ~ x``) would be scored wrongly.
+        """
+        if y is None:
+            return response
+        given = np.asarray(y)
+        same = given.size == response.size
+        if same:
+            given = given.reshape(response.shape)
+            if given.dtype.kind in "biuf" and response.dtype.kind in "biuf":
+                same = np.allclose(given, response, rtol=1e-9, atol=1e-12, equal_nan=True)
+            else:
+                same = bool(np.all(given.astype(object) == response.astype(object)))
+        if not same:
+            raise ValueError(
+                f"{self._name}.{where}: y does not hold the formula's response "
+                f"{' + '.join(self.response_)!r} evaluated on X (formula="
+                f"{self.formula!r}); pass y=None (the formula gives the response), the "
+                "same values, or a formula without a left-hand side ('~ x1 + ...').")
+        return response
 
     def model_matrix(self, X):
         """The design matrix of (new) data, as R's ``model.matrix(fit, newdata)``.

@@ -17,7 +17,7 @@ class _DelegatedStatistics:
     """The R-style statistics of :class:`~sklearn_dl.formula.FormulaModel`.
 
     A mixin of ``FormulaModel`` only: it uses its ``estimator_``, ``_name``,
-    ``_design(X)`` and ``_target(X, y)``.
+    ``_design(X)`` and ``_target(X, y, where)``.
     """
 
     # the fitted model's R-style statistics, so that anova(m1, m2) takes formula models
@@ -44,7 +44,7 @@ class _DelegatedStatistics:
                 raise ValueError(f"{self._name}.{name}: y was given without X.")
             return method(**kwargs)
         design = self._design(X)
-        y = self._target(X, y)
+        y = self._target(X, y, name)
         return method(design, **kwargs) if y is None else method(design, y, **kwargs)
 
     @available_if(_estimator_has("summary"))
@@ -56,7 +56,8 @@ class _DelegatedStatistics:
         X : DataFrame or None, default=None
             Data to evaluate on, passed through the formula; None for the fit itself.
         y : array-like or None, default=None
-            Only for a formula without a response.
+            The target of a formula without a response; with one, None or the same
+            values as the response evaluated on ``X``.
         **kwargs : dict
             Passed on.
 
@@ -93,7 +94,8 @@ class _DelegatedStatistics:
         ----------
         X : DataFrame or None, default=None
         y : array-like or None, default=None
-            Only for a formula without a response.
+            The target of a formula without a response; with one, None or the same
+            values as the response evaluated on ``X``.
         **kwargs : dict
             Passed on.
 
@@ -124,7 +126,8 @@ class _DelegatedStatistics:
         ----------
         X : DataFrame or None, default=None
         y : array-like or None, default=None
-            Only for a formula without a response.
+            The target of a formula without a response; with one, None or the same
+            values as the response evaluated on ``X``.
         **kwargs : dict
             Passed on.
 
@@ -155,7 +158,8 @@ class _DelegatedStatistics:
         ----------
         X : DataFrame or None, default=None
         y : array-like or None, default=None
-            Only for a formula without a response.
+            The target of a formula without a response; with one, None or the same
+            values as the response evaluated on ``X``.
         **kwargs : dict
             Passed on.
 

@@ -16,7 +16,6 @@ from formulaic import model_matrix
 from formulaic.errors import DataMismatchWarning, FormulaicError, FormulaParsingError
 from formulaic.model_matrix import ModelMatrices
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils import check_array
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
 NA_ACTIONS = ("raise", "ignore")
@@ -167,7 +166,9 @@ class FormulaTransformer(TransformerMixin, BaseEstimator):
         column would only duplicate it.  The intercept is still *part of the formula*,
         so factors are coded as in R's ``model.matrix`` (treatment contrasts, the first
         level as reference).  Writing ``"~ 0 + C(g)"`` instead removes it from the
-        formula, and formulaic then codes the first factor with all its levels.
+        formula, and formulaic then codes the first factor with all its levels; the
+        model after this step should then have no intercept either
+        (``fit_intercept=False``), which :class:`sklearn_dl.FormulaModel` sets for you.
     na_action : {"raise", "ignore"}, default="raise"
         ``"raise"``: a clear ``ValueError`` when a variable used by the formula is
         missing (NaN/None) or a column of the design is not finite (``np.log(0)``).
