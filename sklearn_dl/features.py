@@ -31,7 +31,7 @@ from ._base import _check_number, resolve_device
 from ._dask import dask_rows, is_dask_collection
 from ._feature_store import _FeatureStore, _image_digest
 from ._parallel import worker_threads
-from ._image_base import _ImageInputMixin, _is_pil_list
+from ._image_base import _PretrainedInputMixin, _is_pil_list
 from .bodies.pretrained import build_feature_extractor, resolve_weights
 from ._validation import allocation_failure, numeric_input, refuse_sparse
 from .images import (
@@ -49,18 +49,20 @@ _KEPT_DTYPES = [np.float32, np.float64, np.uint8, np.uint16, np.int32, np.int64]
 _RANDOM_INIT_SEED = 0  # weights=None: a fixed random network, so transform is a function
 
 
-def _get_extractor(backbone, weights, weights_format, layer, pooling, input_size, device):
+def _get_extractor(backbone, weights, weights_format, layer, pooling, input_size, device,
+                   pixel_range=255.0):
     """The feature extractor for these settings, built once per process."""
     source = resolve_weights(backbone, weights, weights_format)
     key = (backbone, source.name, source.cache_key, weights_format, layer, pooling,
-           input_size, str(device))
+           input_size, str(device), float(pixel_range))
     with _EXTRACTORS_LOCK:
         if key not in _EXTRACTORS:
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(_RANDOM_INIT_SEED)
                 extractor = build_feature_extractor(
                     backbone, weights, layer=layer, pooling=pooling, input_size=input_size,
-                    weights_format=weights_format, copy=str(device) != "cpu")
+                    weights_format=weights_format, copy=str(device) != "cpu",
+                    pixel_range=pixel_range)
             _EXTRACTORS[key] = (extractor.to(device).eval(), source)
         return _EXTRACTORS[key]
 
@@ -73,7 +75,7 @@ def _subset(X, idx):
     return X[idx]
 
 
-class PretrainedFeatureTransformer(_ImageInputMixin, TransformerMixin, BaseEstimator):
+class PretrainedFeatureTransformer(_PretrainedInputMixin, TransformerMixin, BaseEstimator):
     """Images -> features of an ImageNet-pretrained CNN at a chosen stage.
 
     Parameters
@@ -97,6 +99,13 @@ class PretrainedFeatureTransformer(_ImageInputMixin, TransformerMixin, BaseEstim
     input_size : int or (int, int), default=None
         Images are resized to this size; None: the weights' own (224).  Smaller is much
         faster (e.g. 64 for 32x32 CIFAR images).
+    pixel_range : {255, 1}, default=255
+        The scale of float images: 255 for pixel values 0-255 (the scale of uint8 images,
+        PIL images and files, which are always read as 0-255), 1 for floats in [0, 1]
+        (as after ``X / 255`` or torchvision's ``ToTensor``); the weights' own
+        preprocessing follows.  Input that contradicts it is refused with a
+        ``ValueError`` before any work: with 255, float images whose values all lie in
+        (0, 1]; with 1, values outside [0, 1], integers, PIL images or files.
     batch_size : int, default=32
         Images per forward pass; memory stays at one batch plus the feature matrix.
     device : str, default="cpu"
@@ -134,15 +143,16 @@ class PretrainedFeatureTransformer(_ImageInputMixin, TransformerMixin, BaseEstim
     """
 
     def __init__(self, backbone="vgg16", *, weights="DEFAULT", weights_format=None,
-                 layer=None, pooling="avg", input_size=None, batch_size=32, device="cpu",
-                 memory=None, image_shape=None, layout="auto", image_size=None,
-                 verbose=0):
+                 layer=None, pooling="avg", input_size=None, pixel_range=255,
+                 batch_size=32, device="cpu", memory=None, image_shape=None,
+                 layout="auto", image_size=None, verbose=0):
         self.backbone = backbone
         self.weights = weights
         self.weights_format = weights_format
         self.layer = layer
         self.pooling = pooling
         self.input_size = input_size
+        self.pixel_range = pixel_range
         self.batch_size = batch_size
         self.device = device
         self.memory = memory
@@ -151,17 +161,23 @@ class PretrainedFeatureTransformer(_ImageInputMixin, TransformerMixin, BaseEstim
         self.image_size = image_size
         self.verbose = verbose
 
-    def _extractor(self):
+    def _check_params(self):
+        """Check the parameters (no network is built); returns the device."""
         _check_number("batch_size", self.batch_size, low=1, integer=True)
         _check_number("verbose", self.verbose, low=0, integer=True)
         self._check_layout()
         check_image_size(self.input_size, name="input_size")
         check_image_size(self.image_size)
-        device = resolve_device(self.device)
+        self._check_pixel_range_param()
         self._location()  # a wrong memory= is reported by fit, not by the first transform
+        return resolve_device(self.device)
+
+    def _extractor(self):
+        device = self._check_params()
         try:
             return _get_extractor(self.backbone, self.weights, self.weights_format,
-                                  self.layer, self.pooling, self.input_size, device)
+                                  self.layer, self.pooling, self.input_size, device,
+                                  self._check_pixel_range_param())
         except (RuntimeError, ValueError) as exc:
             detail = allocation_failure(exc)
             if detail is None:
@@ -183,7 +199,13 @@ class PretrainedFeatureTransformer(_ImageInputMixin, TransformerMixin, BaseEstim
         return location
 
     def _input(self, X, reset):
-        """Validated input, still in its own form (streamed later, batch by batch)."""
+        """Validated input, still in its own form (streamed later, batch by batch);
+        its pixel values checked against ``pixel_range``."""
+        X, image_shape = self._read_input(X, reset)
+        self._check_pixels(X)
+        return X, image_shape
+
+    def _read_input(self, X, reset):
         refuse_sparse(X, type(self).__name__)
         check_path_list(X)
         if X is None or isinstance(X, (str, bytes, os.PathLike)):
@@ -234,8 +256,7 @@ class PretrainedFeatureTransformer(_ImageInputMixin, TransformerMixin, BaseEstim
         >>> t.fit(X[:10]).n_features_out_  # ResNet-18's last stage, average-pooled
         512
         """
-        with worker_threads():
-            extractor, source = self._extractor()
+        self._check_params()
         if is_dask_collection(X) and not hasattr(X, "shape"):  # a bag of images or paths
             self.n_features_in_ = None
         else:
@@ -243,6 +264,8 @@ class PretrainedFeatureTransformer(_ImageInputMixin, TransformerMixin, BaseEstim
                 X = np.zeros((1, *X.shape[1:]), dtype=X.dtype)
             X, image_shape = self._input(X, reset=True)
             self._check_images(X, image_shape)
+        with worker_threads():  # the input is checked: now the network is worth building
+            extractor, source = self._extractor()
         self.n_features_out_ = extractor.n_features
         self.weights_description_ = f"{source.name} ({source.licence})" if source.licence \
             else source.name
@@ -294,8 +317,9 @@ class PretrainedFeatureTransformer(_ImageInputMixin, TransformerMixin, BaseEstim
         >>> t.transform(X[:4]).shape  # no fit needed: nothing is learned
         (4, 512)
         """
-        extractor, source = self._extractor()
+        self._check_params()
         X, image_shape = self._input(X, reset=False)
+        extractor, source = self._extractor()
         n = n_images(X)
         out = np.empty((n, extractor.n_features), dtype=np.float32)
         todo = np.arange(n)
@@ -351,9 +375,13 @@ class PretrainedFeatureTransformer(_ImageInputMixin, TransformerMixin, BaseEstim
         return bar
 
     def _settings(self, source, image_shape):
-        return (self.backbone, source.name, source.cache_key, self.weights_format,
-                self.layer, self.pooling, self.input_size, image_shape, self.layout,
-                self.image_size)
+        settings = (self.backbone, source.name, source.cache_key, self.weights_format,
+                    self.layer, self.pooling, self.input_size, image_shape, self.layout,
+                    self.image_size)
+        # features of [0, 1] images read with pixel_range=1 are another entry; the
+        # default adds nothing, so caches written before pixel_range existed stay valid
+        pixel_range = self._check_pixel_range_param()
+        return settings if pixel_range == 255 else settings + (pixel_range,)
 
     def get_feature_names_out(self, input_features=None):
         """Names ``<backbone>_<layer>_<pooling><i>``, e.g. ``vgg16_block4_avg0``.

@@ -8,7 +8,7 @@ from collections import OrderedDict
 from torch import nn
 
 from ._base import _check_number
-from ._image_base import _ImageMixin
+from ._image_base import _ImageMixin, _PretrainedInputMixin
 from .augmentation import parse_augment
 from .bodies import make_mlp
 from .bodies.pretrained import block_param_groups, build_feature_extractor
@@ -16,7 +16,7 @@ from .classification import _NNClassifierBase
 from .images import check_image_size
 
 
-class TransferLearningClassifier(_ImageMixin, _NNClassifierBase):
+class TransferLearningClassifier(_PretrainedInputMixin, _ImageMixin, _NNClassifierBase):
     """Image classifier on a pretrained backbone with a new head (transfer learning).
 
     Training follows the course's recipe, built on skorch's ``Freezer``/``Unfreezer``
@@ -31,15 +31,17 @@ class TransferLearningClassifier(_ImageMixin, _NNClassifierBase):
 
     ``max_epochs`` counts both phases.  Each weight source carries its preprocessing
     (resize to ``input_size``, grey to RGB, channel order, scaling), so images go in as
-    they are (uint8 0-255 or float in 0-255).
+    they are: uint8 0-255, floats on the same scale, or floats in [0, 1] with
+    ``pixel_range=1``.
 
     Parameters
     ----------
     backbone : {"vgg16", "vgg19", "resnet18", "resnet50", "mobilenet_v3_small", \
 "efficientnet_lite0"}, default="vgg16"
-    weights, weights_format, layer, pooling, input_size
-        The backbone's weights and feature stage, as in
-        :class:`sklearn_dl.PretrainedFeatureTransformer`.
+    weights, weights_format, layer, pooling, input_size, pixel_range
+        The backbone's weights, feature stage and input scale, as in
+        :class:`sklearn_dl.PretrainedFeatureTransformer` (float images whose values all
+        lie in (0, 1] are refused unless ``pixel_range=1``, in ``fit`` and ``predict``).
     dense_units : tuple of int, default=()
         Hidden dense layers of the new head (ReLU).
     dropout : float, default=0.0
@@ -89,6 +91,7 @@ class_weight
         layer=None,
         pooling="avg",
         input_size=None,
+        pixel_range=255,
         dense_units=(),
         dropout=0.0,
         trainable_blocks=0,
@@ -121,6 +124,7 @@ class_weight
         self.layer = layer
         self.pooling = pooling
         self.input_size = input_size
+        self.pixel_range = pixel_range
         self.dense_units = dense_units
         self.dropout = dropout
         self.trainable_blocks = trainable_blocks
@@ -151,6 +155,7 @@ class_weight
 
     def _check_body_params(self):
         self._check_layout()
+        self._check_pixel_range_param()
         _check_number("dropout", self.dropout, low=0, high=1, high_open=True)
         _check_number("head_epochs", self.head_epochs, low=0, integer=True)
         if self.trainable_blocks != "all":
@@ -181,7 +186,8 @@ class_weight
         # a trainable copy: fine-tuning must never touch the per-process cached weights
         extractor = build_feature_extractor(
             self.backbone, self.weights, layer=self.layer, pooling=self.pooling,
-            input_size=self.input_size, weights_format=self.weights_format, copy=True)
+            input_size=self.input_size, weights_format=self.weights_format, copy=True,
+            pixel_range=self._check_pixel_range_param())
         dense, n_features = make_mlp(extractor.n_features, body_params, "relu",
                                      self.dropout)
         # ImageNet features are far from unit scale (VGG16's Caffe-layout block outputs run

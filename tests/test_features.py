@@ -5,6 +5,7 @@ import os
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from PIL import Image
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
@@ -94,6 +95,35 @@ def test_bad_settings_are_named(digits):
         PretrainedFeatureTransformer(layer="block9", **RANDOM).fit(X)
     with pytest.raises(ValueError, match="pooling"):
         PretrainedFeatureTransformer(pooling="median", **RANDOM).fit(X)
+
+
+def test_float_images_in_unit_range_need_pixel_range_1(digits, count_images):
+    # the weights' preprocessing starts from 0-255: [0, 1] floats read as such would give
+    # meaningless features without any error
+    X, _ = digits
+    X = X[:6]
+    unit = X / 255.0
+    for call in ("fit", "transform"):
+        with pytest.raises(ValueError, match=r"\[0, 1\].*pixel_range=1.*multiply"):
+            getattr(PretrainedFeatureTransformer(**RANDOM), call)(unit)
+    assert count_images == []  # refused before any forward pass
+    expected = PretrainedFeatureTransformer(**RANDOM).transform(X)
+    t = PretrainedFeatureTransformer(**RANDOM, pixel_range=1)
+    np.testing.assert_allclose(t.transform(unit), expected, rtol=1e-4, atol=1e-5)
+    tensor = torch.from_numpy(unit).float().unsqueeze(1)  # (n, 1, H, W) in [0, 1]
+    np.testing.assert_allclose(t.transform(tensor), expected, rtol=1e-4, atol=1e-5)
+    # input that contradicts pixel_range=1, normalised input, and a bad value
+    with pytest.raises(ValueError, match="pixel_range=1 is for float images.*integer"):
+        t.transform(X)
+    with pytest.raises(ValueError, match="values from 0 to 255"):
+        t.transform(X.astype(np.float32))
+    with pytest.raises(ValueError, match="not 0-255 pixel values"):
+        PretrainedFeatureTransformer(**RANDOM).transform(unit * 2 - 1)
+    with pytest.raises(ValueError, match="pixel_range must be 255.*or 1"):
+        PretrainedFeatureTransformer(**RANDOM, pixel_range=100).fit(X)
+    # black images are the same on either scale
+    assert PretrainedFeatureTransformer(**RANDOM).transform(np.zeros((2, 8, 8))).shape == \
+        (2, 512)
 
 
 def test_memory_extracts_each_image_once_in_a_grid_search(digits, tmp_path, count_images):

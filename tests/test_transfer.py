@@ -121,6 +121,25 @@ def test_bad_settings_are_named(digits, param, value, match):
     assert not hasattr(clf, "net_")
 
 
+def test_float_images_in_unit_range_need_pixel_range_1(digits):
+    X, y = digits
+    X, y = X[:40], y[:40]
+    unit = X / 255.0
+    base = dict(backbone="resnet18", weights=None, input_size=16, max_epochs=1,
+                random_state=0)
+    clf = TransferLearningClassifier(**base)
+    with pytest.raises(ValueError, match=r"\[0, 1\].*pixel_range=1"):
+        clf.fit(unit, y)
+    assert not hasattr(clf, "net_")  # refused before training
+    clf.fit(X, y)
+    scaled = TransferLearningClassifier(**base, pixel_range=1).fit(unit, y)
+    np.testing.assert_allclose(scaled.predict_proba(unit), clf.predict_proba(X), atol=1e-4)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):  # predict checks too
+        clf.predict(unit)
+    with pytest.raises(ValueError, match="pixel_range=1 is for float images"):
+        scaled.predict(X)
+
+
 def test_grid_search_over_trainable_blocks(digits):
     X, y = digits
     search = GridSearchCV(
