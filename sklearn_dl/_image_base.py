@@ -21,6 +21,7 @@ from .augmentation import build_augmentation, parse_augment
 from .bodies import make_cnn
 from .bodies.custom import fresh_copy
 from .images import (
+    AUTO_CHANNELS,
     LAYOUTS,
     ImagePathDataset,
     ImageStandardize,
@@ -98,7 +99,7 @@ class _ImageInputMixin:
         """Images as a float32 (n, C, H, W) tensor, or lazily for file paths."""
         refuse_sparse(X, type(self).__name__)
         check_path_list(X)
-        self._check_pixels(X)
+        self._check_raw_images(X)
         if is_path_input(X):
             if reset:
                 self.n_features_in_ = None  # images have no fixed feature columns
@@ -137,8 +138,9 @@ class _ImageInputMixin:
         images = to_image_tensor(X, **self._image_kwargs())
         return images, tuple(images.shape[1:])
 
-    def _check_pixels(self, X):
-        """Refuse pixel values the network would misread (no check by default)."""
+    def _check_raw_images(self, X):
+        """Refuse input the network would misread, before any conversion (no check by
+        default)."""
 
     def _check_layout(self):
         if self.layout not in LAYOUTS:
@@ -189,6 +191,26 @@ class _PretrainedInputMixin(_ImageInputMixin):
 
     Needs the parameters ``pixel_range`` and ``backbone``.
     """
+
+    def _check_raw_images(self, X):
+        self._refuse_one_image(X)
+        self._check_pixels(X)
+
+    def _refuse_one_image(self, X):
+        """A 3-D array is a batch of grey images ``(n, H, W)``; one whose images would be
+        1, 3 or 4 pixels wide (and taller than wide) is one channels-last image, which
+        would silently become H narrow grey images."""
+        shape = tuple(getattr(X, "shape", ()))
+        if len(shape) == 3 and shape[2] in AUTO_CHANNELS and shape[1] > shape[2]:
+            raise ValueError(
+                f"{type(self).__name__}: X has shape {shape}, which looks like one image "
+                f"(H, W, C) with {shape[2]} channel(s); a 3-D array is read as a batch of "
+                f"grey images (n_images, H, W), here {shape[0]} images of "
+                f"{shape[1]}x{shape[2]} pixels. Pass a batch: (n_images, H, W, C) or "
+                "(n_images, C, H, W) for colour, (n_images, H, W) for grey; "
+                "X[np.newaxis] makes one image a batch of one (do the same for one "
+                "channels-first image (C, H, W), which cannot be told from C grey "
+                "images).")
 
     def _check_pixel_range_param(self):
         value = self.pixel_range
@@ -332,7 +354,7 @@ class _ImageMixin(_ImageInputMixin):
         files batch by batch as they are read."""
         batch_size = self.net_.batch_size
         if is_path_input(X):
-            self._check_pixels(X)
+            self._check_raw_images(X)
             batches = iter_image_batches(X, batch_size, **self._image_kwargs())
         else:
             images, _ = self._images(X, reset=False)

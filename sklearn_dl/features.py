@@ -78,6 +78,12 @@ def _subset(X, idx):
 class PretrainedFeatureTransformer(_PretrainedInputMixin, TransformerMixin, BaseEstimator):
     """Images -> features of an ImageNet-pretrained CNN at a chosen stage.
 
+    ``X`` is always a batch: arrays or tensors ``(n_images, H, W)`` (grey),
+    ``(n_images, H, W, C)`` or ``(n_images, C, H, W)``, flattened rows
+    ``(n_images, H*W*C)`` with ``image_shape=``, or lists of PIL images or file paths.
+    One image is ``X[np.newaxis]``; a 3-D array shaped like one channels-last image
+    (last axis 1, 3 or 4) is refused rather than read as narrow grey images.
+
     Parameters
     ----------
     backbone : {"vgg16", "vgg19", "resnet18", "resnet50", "mobilenet_v3_small", \
@@ -202,7 +208,7 @@ class PretrainedFeatureTransformer(_PretrainedInputMixin, TransformerMixin, Base
         """Validated input, still in its own form (streamed later, batch by batch);
         its pixel values checked against ``pixel_range``."""
         X, image_shape = self._read_input(X, reset)
-        self._check_pixels(X)
+        self._check_raw_images(X)
         return X, image_shape
 
     def _read_input(self, X, reset):

@@ -87,6 +87,28 @@ def test_flat_input_needs_image_shape(digits):
         PretrainedFeatureTransformer(**RANDOM).fit(X.reshape(len(X), -1))
 
 
+@pytest.mark.parametrize("shape", [(32, 32, 3), (32, 32, 1), (20, 24, 4)])
+def test_one_image_is_refused_before_any_work(shape, count_images, monkeypatch):
+    # a 3-D array is a batch of grey images: (H, W, 3) would be H images 3 pixels wide
+    import sklearn_dl.features as features
+
+    def no_build(*args, **kwargs):
+        raise AssertionError("the network must not be built for refused input")
+
+    image = np.full(shape, 100, dtype=np.uint8)
+    with monkeypatch.context() as patch:
+        patch.setattr(features, "_get_extractor", no_build)
+        for call in ("fit", "transform"):
+            with pytest.raises(ValueError, match=r"one image \(H, W, C\).*"
+                                                 r"\(n_images, H, W, C\).*X\[np.newaxis\]"):
+                getattr(PretrainedFeatureTransformer(**RANDOM), call)(image)
+    assert count_images == []
+    # the batch of one it asks for works, as do grey batches of any count
+    t = PretrainedFeatureTransformer(**RANDOM)
+    assert t.transform(image[np.newaxis]).shape == (1, 512)
+    assert t.transform(np.full((3, 8, 8), 100, dtype=np.uint8)).shape == (3, 512)
+
+
 def test_bad_settings_are_named(digits):
     X, _ = digits
     with pytest.raises(ValueError, match="Unknown backbone|backbone"):

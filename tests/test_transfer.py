@@ -107,6 +107,13 @@ def test_persistence_determinism_and_predict(digits, fine_tuned):
         clf.predict(np.zeros((2, 3, 8, 8), dtype=np.uint8))
 
 
+def test_one_image_is_refused_with_the_batch_layouts(fine_tuned):
+    clf, _ = fine_tuned
+    with pytest.raises(ValueError, match=r"one image \(H, W, C\).*X\[np.newaxis\]"):
+        clf.predict(np.zeros((8, 8, 3), dtype=np.uint8))
+    assert clf.predict(np.zeros((1, 8, 8), dtype=np.uint8)).shape == (1,)
+
+
 @pytest.mark.parametrize("param, value, match", [
     ("trainable_blocks", 9, "trainable_blocks"),
     ("trainable_blocks", -1, "trainable_blocks"),
