@@ -8,6 +8,8 @@ from collections import OrderedDict
 from torch import nn
 
 from ._base import _check_number
+from ._plan import is_auto
+from ._warn import warn
 from ._image_base import _ImageMixin, _PretrainedInputMixin
 from .augmentation import parse_augment
 from .bodies import make_mlp
@@ -50,7 +52,10 @@ class TransferLearningClassifier(_PretrainedInputMixin, _ImageMixin, _NNClassifi
         Number of top backbone blocks fine-tuned after the head phase; 0 keeps the whole
         backbone frozen (features + a trained head).
     head_epochs : int, default=3
-        Epochs of phase 1 (ignored when ``trainable_blocks=0``).
+        Epochs of phase 1 (ignored when ``trainable_blocks=0``).  It must be below
+        ``max_epochs``, which counts both phases (``fit`` raises a ``ValueError``
+        otherwise); a fit that stops before phase 2 for another reason (early stopping,
+        the ``max_epochs="auto"`` budget) warns that the backbone was never fine-tuned.
     block_lr_decay : tuple of float, default=(0.1, 0.01)
         Learning-rate multipliers of the unfrozen blocks, from the top block down; the
         last value repeats for deeper blocks.
@@ -160,6 +165,16 @@ class_weight
         _check_number("head_epochs", self.head_epochs, low=0, integer=True)
         if self.trainable_blocks != "all":
             _check_number("trainable_blocks", self.trainable_blocks, low=0, integer=True)
+        if self.trainable_blocks != 0 and not is_auto(self.max_epochs) \
+                and self.head_epochs >= self.max_epochs:
+            # the blocks would be unfrozen after the last epoch: a fit that silently
+            # never fine-tunes
+            raise ValueError(
+                f"head_epochs={self.head_epochs} leaves no epoch for fine-tuning: "
+                f"max_epochs={self.max_epochs} counts both phases, so the "
+                f"trainable_blocks={self.trainable_blocks!r} would never be unfrozen. Set "
+                f"max_epochs above head_epochs (e.g. max_epochs={self.head_epochs + 3}), "
+                "fewer head_epochs, or trainable_blocks=0 to train the head alone.")
         dense = self.dense_units
         if isinstance(dense, numbers.Integral) and not isinstance(dense, bool):
             dense = (dense,)
@@ -207,6 +222,17 @@ class_weight
 
     def _placeholder_preprocess(self):
         return None  # the weight source's own preprocessing is part of the backbone
+
+    def _after_training(self, net, monitor, plan, epochs_before, partial, train_data):
+        super()._after_training(net, monitor, plan, epochs_before, partial, train_data)
+        tuned = any(mult > 0 for _, mult in getattr(self, "fine_tuning_", ()))
+        # a diverged fit has said so already
+        if tuned and not partial and epochs_before == 0 and monitor.stop_reason is None \
+                and self.n_epochs_ <= self.head_epochs:
+            warn(f"{type(self).__name__}.fit ended after {self.n_epochs_} epoch(s), within "
+                 f"the head phase (head_epochs={self.head_epochs}): the "
+                 f"trainable_blocks={self.trainable_blocks!r} were never fine-tuned. Lower "
+                 "head_epochs, or give the fit more epochs (max_epochs, patience).")
 
     def _fine_tuning(self, module):
         plan = block_param_groups(module, self.trainable_blocks, self.lr,

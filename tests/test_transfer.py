@@ -122,7 +122,8 @@ def test_one_image_is_refused_with_the_batch_layouts(fine_tuned):
 ])
 def test_bad_settings_are_named(digits, param, value, match):
     X, y = digits
-    clf = TransferLearningClassifier("resnet18", weights=None, input_size=16, max_epochs=1)
+    clf = TransferLearningClassifier("resnet18", weights=None, input_size=16, max_epochs=1,
+                                     head_epochs=0)
     with pytest.raises(ValueError, match=match):
         clf.set_params(**{param: value}).fit(X, y)
     assert not hasattr(clf, "net_")
@@ -145,6 +146,40 @@ def test_float_images_in_unit_range_need_pixel_range_1(digits):
         clf.predict(unit)
     with pytest.raises(ValueError, match="pixel_range=1 is for float images"):
         scaled.predict(X)
+
+
+@pytest.mark.parametrize("head_epochs, max_epochs", [(3, 3), (5, 2)])
+def test_head_epochs_must_leave_epochs_for_fine_tuning(digits, head_epochs, max_epochs):
+    X, y = digits
+    clf = TransferLearningClassifier("resnet18", weights=None, input_size=16,
+                                     trainable_blocks=1, head_epochs=head_epochs,
+                                     max_epochs=max_epochs)
+    with pytest.raises(ValueError, match=f"head_epochs={head_epochs} .*"
+                                         f"max_epochs={max_epochs} .*trainable_blocks"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "net_")  # refused before training
+    # the head alone may train for any number of epochs
+    clf.set_params(trainable_blocks=0, max_epochs=1).fit(X[:40], y[:40])
+
+
+def test_a_fit_stopped_in_the_head_phase_says_the_backbone_was_not_tuned(digits):
+    import warnings
+
+    from skorch.callbacks import EarlyStopping
+
+    X, y = digits
+    # a user's early stopping that asks for an improvement no epoch makes: stops at 2
+    stop = EarlyStopping(monitor="train_loss", patience=1, threshold=100,
+                         threshold_mode="abs")
+    clf = TransferLearningClassifier("resnet18", weights=None, input_size=16,
+                                     trainable_blocks=1, head_epochs=3, max_epochs=6,
+                                     callbacks=[("stop", stop)], random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clf.fit(X[:80], y[:80])
+    assert clf.n_epochs_ <= 3
+    never = [w for w in caught if "never fine-tuned" in str(w.message)]
+    assert len(never) == 1 and never[0].filename == __file__, caught
 
 
 def test_grid_search_over_trainable_blocks(digits):
