@@ -239,6 +239,31 @@ def test_pretrained_features_beat_random_features_on_cifar(shared_dir, backbone,
     assert pretrained > 0.4 and pretrained > random + 0.1, (pretrained, random)
 
 
+def test_caffe_looking_file_warns_once_per_load(vgg16_caffe_weights, digits):
+    import warnings
+
+    import sklearn_dl.features as features
+    from sklearn_dl.bodies.pretrained import clear_backbone_cache
+
+    X, _ = digits
+    clear_backbone_cache()
+    features._EXTRACTORS.clear()
+    t = PretrainedFeatureTransformer("vgg16", weights=vgg16_caffe_weights, layer="block1",
+                                     input_size=32)  # no weights_format: a mistake?
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            t.fit(X[:4]).transform(X[:4])
+            t.transform(X[4:8])  # the loaded network is reused: nothing new to say
+    finally:
+        clear_backbone_cache()
+        features._EXTRACTORS.clear()
+    said = [w for w in caught if "looks Caffe-converted" in str(w.message)]
+    assert len(said) == 1, [str(w.message) for w in caught]
+    assert said[0].filename == __file__  # the user's line, not the package's
+    assert "weights_format='caffe'" in str(said[0].message)
+
+
 # -- the feature cache: per-image .npy files, safe to share ----------------------------
 def _transform_with_cache(memory, X):
     # run in a joblib worker process

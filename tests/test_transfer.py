@@ -182,6 +182,27 @@ def test_a_fit_stopped_in_the_head_phase_says_the_backbone_was_not_tuned(digits)
     assert len(never) == 1 and never[0].filename == __file__, caught
 
 
+def test_caffe_looking_file_warns_once_per_fit_that_loads_it(vgg16_caffe_weights, digits):
+    import warnings
+
+    from sklearn_dl.bodies.pretrained import clear_backbone_cache
+
+    X, y = digits
+    clf = TransferLearningClassifier("vgg16", weights=vgg16_caffe_weights, layer="block2",
+                                     input_size=16, trainable_blocks=1, head_epochs=1,
+                                     max_epochs=2, random_state=0)
+    clear_backbone_cache()
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            clf.fit(X[:16], y[:16])  # both phases, predict and the checks after training
+            clf.predict(X[:4])
+    finally:
+        clear_backbone_cache()
+    said = [w for w in caught if "looks Caffe-converted" in str(w.message)]
+    assert len(said) == 1 and said[0].filename == __file__, [str(w.message) for w in caught]
+
+
 def test_grid_search_over_trainable_blocks(digits):
     X, y = digits
     search = GridSearchCV(
