@@ -331,8 +331,7 @@ class PretrainedFeatureTransformer(_PretrainedInputMixin, TransformerMixin, Base
         todo = np.arange(n)
         location = self._location()
         if location is not None:
-            keys = [_image_digest(X.iloc[i].to_numpy() if hasattr(X, "iloc") else X[i])
-                    for i in range(n)]
+            keys = self._digests(X, n)
             store = _FeatureStore(location, self._settings(source, image_shape),
                                   extractor.n_features)
             found, rows = store.lookup(keys)
@@ -355,6 +354,24 @@ class PretrainedFeatureTransformer(_PretrainedInputMixin, TransformerMixin, Base
                 if location is not None:
                     store.add([keys[i] for i in todo], out[todo])
         return out
+
+    def _digests(self, X, n):
+        """Content hashes of the ``n`` images (the cache keys); a file that cannot be
+        read is named, with its position and the parameter that reads it."""
+        keys = []
+        for i in range(n):
+            item = X.iloc[i].to_numpy() if hasattr(X, "iloc") else X[i]
+            try:
+                keys.append(_image_digest(item))
+            except OSError as exc:
+                problem = ("no such file" if isinstance(exc, FileNotFoundError) else
+                           "it is a folder, not an image file"
+                           if isinstance(exc, IsADirectoryError) else str(exc))
+                raise ValueError(
+                    f"Cannot read image file {os.fspath(item)!r} (X[{i}]): {problem}. "
+                    f"With memory={self.memory!r} every image file is read to look its "
+                    "features up in the cache.") from exc
+        return keys
 
     def _forward(self, extractor, batch):
         try:

@@ -295,6 +295,21 @@ def test_cache_files_load_without_pickle_and_writers_run_concurrently(digits, tm
     np.testing.assert_allclose(cached, fresh, rtol=1e-5, atol=1e-6)
 
 
+def test_memory_names_a_missing_image_file(digits, tmp_path):
+    X, _ = digits
+    paths = []
+    for i in range(2):
+        paths.append(str(tmp_path / f"{i}.png"))
+        Image.fromarray(X[i]).save(paths[-1])
+    t = PretrainedFeatureTransformer(memory=str(tmp_path / "cache"), **RANDOM)
+    t.transform(paths)
+    missing = str(tmp_path / "gone.png")
+    with pytest.raises(ValueError, match=r"gone\.png.*\(X\[1\]\): no such file.*memory="):
+        t.transform([paths[0], missing])
+    with pytest.raises(ValueError, match=r"folder.*memory="):
+        t.transform([paths[0], str(tmp_path)])
+
+
 class _RunsCodeWhenUnpickled:
     def __init__(self, marker):
         self.marker = marker
