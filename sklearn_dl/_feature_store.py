@@ -6,12 +6,13 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
-import warnings
 from pathlib import Path
 
 import joblib
 import numpy as np
 import torch
+
+from ._warn import warn
 
 
 def _image_digest(item):
@@ -72,9 +73,9 @@ class _FeatureStore:
         for i, key in enumerate(keys):
             row, problem = self._read(self.path(key))
             if problem is not None:
-                warnings.warn(f"Ignoring the unusable feature-cache file {self.path(key)} "
-                              f"({problem}); its features are recomputed and the file "
-                              "replaced.", UserWarning, stacklevel=4)
+                warn(f"Ignoring the unusable feature-cache file {self.path(key)} "
+                     f"({problem}); its features are recomputed and the file replaced.",
+                     UserWarning)
             if row is not None:
                 found[i] = True
                 rows[i] = row
@@ -98,6 +99,5 @@ class _FeatureStore:
                     tmp.unlink(missing_ok=True)
                     raise
         except OSError as exc:  # e.g. a read-only shared cache: features are still right
-            warnings.warn(f"Could not write to the feature cache {self.dir} ({exc}); "
-                          "features are computed but not cached.", UserWarning,
-                          stacklevel=4)
+            warn(f"Could not write to the feature cache {self.dir} ({exc}); features are "
+                 "computed but not cached.", UserWarning)

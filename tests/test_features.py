@@ -310,6 +310,30 @@ def test_memory_names_a_missing_image_file(digits, tmp_path):
         t.transform([paths[0], str(tmp_path)])
 
 
+def test_a_read_only_cache_warns_at_the_users_line(digits, tmp_path, monkeypatch):
+    import warnings
+
+    import sklearn_dl._feature_store as store
+
+    X, _ = digits
+
+    def read_only(*args, **kwargs):
+        raise PermissionError("read-only file system")
+
+    monkeypatch.setattr(store.np, "save", read_only)
+    t = PretrainedFeatureTransformer(memory=str(tmp_path), **RANDOM)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        t.transform(X[:2])
+    said = [w for w in caught if "Could not write to the feature cache" in str(w.message)]
+    assert len(said) == 1 and said[0].filename == __file__
+    with warnings.catch_warnings(record=True) as caught:  # a user's filter by module
+        warnings.simplefilter("always")
+        warnings.filterwarnings("ignore", message="Could not write", module=__name__)
+        t.transform(X[:2])
+    assert not [w for w in caught if "Could not write" in str(w.message)]
+
+
 class _RunsCodeWhenUnpickled:
     def __init__(self, marker):
         self.marker = marker
@@ -336,6 +360,7 @@ def test_foreign_or_corrupt_cache_files_never_run_code(digits, tmp_path, count_i
     with pytest.warns(UserWarning, match="unusable feature-cache file") as record:
         again = t.transform(X)
     assert len(record) == 3
+    assert {w.filename for w in record} == {__file__}  # the user's line: module= filters work
     assert not marker.exists()
     assert sum(count_images) == 3  # the three bad entries were recomputed, no more
     np.testing.assert_allclose(again, expected, rtol=1e-6)
