@@ -203,7 +203,7 @@ def load_backbone(backbone, weights="DEFAULT", weights_format=None, input_size=N
     -------
     torch.nn.Module
         The torchvision model (VGG conv-base sources: classifier replaced by ``Identity``) or,
-        for efficientnet_lite0, an :class:`EfficientNetLiteTrunk`.
+        for efficientnet_lite0, an :class:`~sklearn_dl.bodies.backbones.efficientnet_lite.EfficientNetLiteTrunk`.
 
     Examples
     --------
