@@ -47,7 +47,8 @@ class TransferLearningClassifier(_PretrainedInputMixin, _ImageMixin, _NNClassifi
     dense_units : tuple of int, default=()
         Hidden dense layers of the new head (ReLU).
     dropout : float, default=0.0
-        Dropout before each dense layer of the head.
+        Dropout on the input of each dense layer of the head: on the backbone's
+        features, and on each hidden layer's output (the classification layer's input).
     trainable_blocks : int or "all", default=0
         Number of top backbone blocks fine-tuned after the head phase; 0 keeps the whole
         backbone frozen (features + a trained head).
@@ -210,9 +211,12 @@ class_weight
         # from a frozen backbone.  BatchNorm learns the features' scale during the head
         # phase (its running statistics are the head's, the backbone stays frozen).
         parts = [("backbone", extractor),
-                 ("feature_norm", nn.BatchNorm1d(extractor.n_features)), ("dense", dense)]
+                 ("feature_norm", nn.BatchNorm1d(extractor.n_features))]
+        # dropout on the input of every dense layer: the features here, each hidden
+        # layer's output in make_mlp (appending it after ``dense`` doubled the last one)
         if self.dropout:
             parts.append(("dropout", nn.Dropout(self.dropout)))
+        parts.append(("dense", dense))
         # named parts: ``body.backbone`` holds the stages (``layer="layer4"``) for
         # freezing, per-block learning rates and sklearn_dl.inspection
         return nn.Sequential(OrderedDict(parts)), n_features

@@ -10,6 +10,7 @@ import torch
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 from skorch.callbacks import Callback
+from torch import nn
 
 from sklearn_dl import TransferLearningClassifier
 from sklearn_dl.datasets import load_digits_images
@@ -90,8 +91,16 @@ def test_deeper_blocks_get_smaller_rates(digits):
 
 def test_dense_head_and_dropout(digits):
     clf, _ = _fit(digits, dense_units=(32,), dropout=0.2, max_epochs=1)
-    kinds = [type(m).__name__ for m in clf.net_.module_.body.modules()]
-    assert "Dropout" in kinds and clf.net_.module_.head.in_features == 32
+    module = clf.net_.module_
+    assert module.head.in_features == 32
+    # one dropout on the input of each dense layer (the hidden one and the head), none
+    # twice in a row: the layers after the backbone, in forward order
+    after = [m for name, m in module.body.named_modules()
+             if name and not name.startswith("backbone")
+             and isinstance(m, (nn.Linear, nn.Dropout, nn.ReLU, nn.BatchNorm1d))]
+    kinds = [type(m).__name__ for m in after] + ["Linear"]  # + the head
+    assert kinds == ["BatchNorm1d", "Dropout", "Linear", "ReLU", "Dropout", "Linear"], kinds
+    assert all(m.p == 0.2 for m in after if isinstance(m, nn.Dropout))
 
 
 def test_persistence_determinism_and_predict(digits, fine_tuned):
