@@ -8,6 +8,7 @@ import pickle
 import socket
 import sys
 import urllib.error
+import warnings
 
 import numpy as np
 import pytest
@@ -253,8 +254,15 @@ def test_local_files_formats_and_mismatch(tmp_path):
     bare = tmp_path / "bare.pt"  # keys "0.weight", ... like the Keras conversion
     torch.save(feats, bare)
     assert resolve_weights("vgg16", str(bare), "caffe").preprocessing == CAFFE_SPEC
-    with pytest.warns(UserWarning, match="weights_format='caffe'"):
-        resolve_weights("vgg16", _touch(tmp_path / "a_caffe.pt"))
+    # a Caffe-looking name read as torchvision: said when the file is loaded, once
+    caffe = _touch(tmp_path / "a_caffe.pt")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        resolve_weights("vgg16", caffe)  # nothing is loaded: nothing to say yet
+    with pytest.warns(UserWarning, match="weights_format='caffe'") as record:
+        with pytest.raises(ValueError, match="do not fit"):
+            load_backbone("vgg16", caffe)
+    assert len(record) == 1 and record[0].filename == __file__
     model = load_backbone("vgg16", bare)
     torch.testing.assert_close(model.features[0].weight, feats["0.weight"])
     with pytest.raises(ValueError, match="classifier"):

@@ -80,7 +80,8 @@ def resolve_weights(backbone, weights="DEFAULT", weights_format=None):
         Only for local files: which preprocessing the file's weights expect (default the
         backbone's usual one: torchvision's, or EfficientNet-Lite's for efficientnet_lite0).
         Use ``"caffe"`` for Keras/Caffe-converted weights such as
-        ``vgg16_imagenet_features_caffe.pt``.
+        ``vgg16_imagenet_features_caffe.pt``; a file whose name says "caffe" read without
+        it gets a ``UserWarning`` when it is loaded (once per load, not here).
 
     Returns
     -------
