@@ -8,6 +8,8 @@ standardisation, datasets, augmentation, prediction) and leaves the family side 
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 import torch
 from sklearn.utils.validation import check_array, validate_data
@@ -19,6 +21,7 @@ from .augmentation import build_augmentation, parse_augment
 from .bodies import make_cnn
 from .bodies.custom import fresh_copy
 from .images import (
+    AUTO_CHANNELS,
     LAYOUTS,
     ImagePathDataset,
     ImageStandardize,
@@ -26,7 +29,6 @@ from .images import (
     check_image_size,
     check_path_list,
     fit_image_standardizer,
-    infer_image_shape,
     is_path_input,
     iter_image_batches,
     to_image_tensor,
@@ -97,6 +99,7 @@ class _ImageInputMixin:
         """Images as a float32 (n, C, H, W) tensor, or lazily for file paths."""
         refuse_sparse(X, type(self).__name__)
         check_path_list(X)
+        self._check_raw_images(X)
         if is_path_input(X):
             if reset:
                 self.n_features_in_ = None  # images have no fixed feature columns
@@ -135,6 +138,10 @@ class _ImageInputMixin:
         images = to_image_tensor(X, **self._image_kwargs())
         return images, tuple(images.shape[1:])
 
+    def _check_raw_images(self, X):
+        """Refuse input the network would misread, before any conversion (no check by
+        default)."""
+
     def _check_layout(self):
         if self.layout not in LAYOUTS:
             raise ValueError(f"layout must be one of {LAYOUTS}; got {self.layout!r}.")
@@ -145,6 +152,107 @@ class _ImageInputMixin:
             "image_shape=(H, W) or (H, W, C) to say how each row forms an image, or pass "
             "arrays of shape (n, H, W), (n, H, W, C) or (n, C, H, W).")
 
+
+PIXEL_RANGES = (255, 1)
+
+
+def _pixel_values(X):
+    """``(kind, low, high)`` of the input's pixel values: kind "float" (float or bool
+    numbers, with their extremes), or a description of input that is 0-255 by
+    construction (integers, PIL images, image files); None when X is not numeric."""
+    if is_path_input(X):
+        return "image files", None, None
+    if _is_pil_list(X):
+        return "PIL images", None, None
+    a = X.to_numpy() if hasattr(X, "columns") and hasattr(X, "to_numpy") else X
+    if isinstance(a, torch.Tensor):
+        if not (a.is_floating_point() or a.dtype == torch.bool):
+            return "integer pixels", None, None
+        if a.numel() == 0:
+            return None
+        a = a.detach()
+        return "float", float(a.min()), float(a.max())
+    try:
+        a = np.asarray(a)
+    except (TypeError, ValueError):
+        return None  # not numbers: the conversion says so
+    if a.dtype.kind in "iu":
+        return "integer pixels", None, None
+    if a.dtype.kind not in "fb" or a.size == 0:
+        return None
+    return "float", float(a.min()), float(a.max())
+
+
+class _PretrainedInputMixin(_ImageInputMixin):
+    """Images for a pretrained backbone, whose weights' preprocessing starts from 0-255
+    pixel values: the ``pixel_range`` parameter (255 or 1) says how float images are
+    scaled, and float images that contradict it are refused before any work (features
+    of [0, 1] images read as 0-255 are meaningless, yet nothing would fail).
+
+    Needs the parameters ``pixel_range`` and ``backbone``.
+    """
+
+    def _check_raw_images(self, X):
+        self._refuse_one_image(X)
+        self._check_pixels(X)
+
+    def _refuse_one_image(self, X):
+        """A 3-D array is a batch of grey images ``(n, H, W)``; one whose images would be
+        1, 3 or 4 pixels wide (and taller than wide) is one channels-last image, which
+        would silently become H narrow grey images."""
+        shape = tuple(getattr(X, "shape", ()))
+        if len(shape) == 3 and shape[2] in AUTO_CHANNELS and shape[1] > shape[2]:
+            raise ValueError(
+                f"{type(self).__name__}: X has shape {shape}, which looks like one image "
+                f"(H, W, C) with {shape[2]} channel(s); a 3-D array is read as a batch of "
+                f"grey images (n_images, H, W), here {shape[0]} images of "
+                f"{shape[1]}x{shape[2]} pixels. Pass a batch: (n_images, H, W, C) or "
+                "(n_images, C, H, W) for colour, (n_images, H, W) for grey; "
+                "X[np.newaxis] makes one image a batch of one (do the same for one "
+                "channels-first image (C, H, W), which cannot be told from C grey "
+                "images).")
+
+    def _check_pixel_range_param(self):
+        value = self.pixel_range
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) \
+                or value not in PIXEL_RANGES:
+            raise ValueError(
+                "pixel_range must be 255 (pixel values 0-255: uint8 images, or floats "
+                f"on that scale) or 1 (float images in [0, 1]); got {value!r}.")
+        return float(value)
+
+    def _check_pixels(self, X):
+        pixel_range = self._check_pixel_range_param()
+        found = _pixel_values(X)
+        if found is None:
+            return
+        kind, low, high = found
+        name = type(self).__name__
+        if pixel_range == 1 and kind != "float":
+            raise ValueError(
+                f"{name}: pixel_range=1 is for float images in [0, 1], but X holds "
+                f"{kind}, which are 0-255; keep pixel_range=255 (the default) for them.")
+        if kind != "float" or not (low == low and high == high):  # NaN: refused later
+            return
+        if pixel_range == 1 and (low < 0 or high > 1):
+            raise ValueError(
+                f"{name}: pixel_range=1 says the images are floats in [0, 1], but X has "
+                f"values from {low:.4g} to {high:.4g}. Pass pixel_range=255 for 0-255 "
+                "pixel values, or rescale the images to [0, 1].")
+        if pixel_range == 255 and 0 < high <= 1:
+            if low >= 0:
+                raise ValueError(
+                    f"{name}: X holds float pixels in [0, 1] (largest {high:.4g}), but "
+                    f"pixel_range=255 (the default) reads float images as 0-255 values, "
+                    f"the scale the {self.backbone!r} weights' preprocessing starts from: "
+                    "the features would be meaningless.  Pass pixel_range=1 for float "
+                    "images in [0, 1], or multiply the images by 255.")
+            raise ValueError(
+                f"{name}: X holds float values from {low:.4g} to {high:.4g}, not 0-255 "
+                f"pixel values: the {self.backbone!r} weights' preprocessing starts from "
+                "0-255 pixels (pixel_range=255, the default) and normalises them itself. "
+                "Pass the images before any normalisation: 0-255 values, or [0, 1] with "
+                "pixel_range=1.")
 
 
 class _ImageMixin(_ImageInputMixin):
@@ -246,6 +354,7 @@ class _ImageMixin(_ImageInputMixin):
         files batch by batch as they are read."""
         batch_size = self.net_.batch_size
         if is_path_input(X):
+            self._check_raw_images(X)
             batches = iter_image_batches(X, batch_size, **self._image_kwargs())
         else:
             images, _ = self._images(X, reset=False)

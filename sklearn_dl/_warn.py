@@ -14,11 +14,20 @@ import sys
 import warnings
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+# scikit-learn's set_output wraps every transformer's ``transform``: its frame sits
+# between the user's line and ours and is passed over like the package's own
+_WRAPPERS = (os.path.join("sklearn", "utils", "_set_output.py"),)
+
+
+def _inside(filename):
+    path = os.path.abspath(filename)
+    return path.startswith(_PACKAGE_DIR) or path.endswith(_WRAPPERS)
 
 
 def external_stacklevel():
-    """The ``stacklevel`` of the first frame outside sklearn_dl, for a
-    ``warnings.warn`` called by the caller of this function.
+    """The ``stacklevel`` of the first frame outside sklearn_dl (and outside
+    scikit-learn's ``set_output`` wrapper of ``transform``), for a ``warnings.warn``
+    called by the caller of this function.
 
     Returns
     -------
@@ -26,8 +35,7 @@ def external_stacklevel():
     """
     level = 1  # the caller's own frame, as warnings.warn counts
     frame = sys._getframe(1)
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(
-            _PACKAGE_DIR):
+    while frame is not None and _inside(frame.f_code.co_filename):
         frame = frame.f_back
         level += 1
     return level

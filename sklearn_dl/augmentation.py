@@ -123,7 +123,7 @@ class ImageAugment(nn.Module):
     """Random flips, affine transform and contrast, drawn independently per image.
 
     Works on a float batch ``(b, C, H, W)`` of raw pixel values (apply it *before*
-    :class:`ImageStandardize`).  All draws come from torch's global CPU generator, so
+    :class:`~sklearn_dl.images.ImageStandardize`).  All draws come from torch's global CPU generator, so
     ``torch.manual_seed`` (or ``torch.random.fork_rng`` plus a seed) reproduces a
     batch exactly, whatever device the batch is on.  The geometric part is a single
     batched ``affine_grid``/``grid_sample`` (bilinear, zero fill) with one random

@@ -397,12 +397,23 @@ default="small"
         Preset body (see :func:`sklearn_dl.bodies.make_cnn`), or your own module
         (a fresh, seeded re-initialised copy is trained), or a callable
         ``(C, H, W) -> nn.Module``.
-    filters, kernel_size, pooling, dense_units, dropout, batchnorm, activation, \
-global_pool : default=None
-        Override the preset's choices: ``filters`` channels per convolution stage,
-        ``pooling`` "max"/"avg", ``dense_units`` hidden dense layers, ``dropout`` rate,
-        ``global_pool=True`` for global average pooling (any input size).  None keeps
-        the preset's value.
+    filters, kernel_size, pooling, dense_units, dropout, batchnorm, activation : \
+default=None
+        Override the preset's choices (None keeps the preset's value; see
+        :func:`sklearn_dl.bodies.make_cnn`): ``filters`` channels per convolution stage
+        (tuple of int), ``kernel_size`` (int), ``pooling`` between stages ("max" or
+        "avg"), ``dense_units`` hidden dense layers (tuple of int, may be empty),
+        ``dropout`` rate before each dense layer and the head, ``batchnorm`` (bool)
+        after each convolution and dense layer, ``activation`` (a name such as "relu",
+        "elu", "tanh").  Only for presets: with your own module they raise.
+    global_pool : bool or None, default=None
+        How the last convolution stage's maps ``(C, h, w)`` reach the dense layers:
+        True averages each channel over space (global average pooling, C features,
+        far fewer dense weights); False flattens the maps (``C * h * w`` features).
+        None: the preset's choice (True for "resnet"; False for "small", "lenet5" and
+        "vgg"); presets only, like the parameters above.  Either way the fitted
+        network predicts on images of the fitted shape only (other shapes are refused;
+        ``image_size=`` resizes).
     image_shape : tuple, default=None
         Shape of one image for flattened 2-D input: ``(H, W)``, ``(H, W, C)``, or
         ``(C, H, W)`` with ``layout="channels_first"``.

@@ -17,15 +17,10 @@ dask array or bag returns a lazy dask array computed chunk by chunk on the worke
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 import threading
-import uuid
-import warnings
-from pathlib import Path
 
-import joblib
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -34,8 +29,9 @@ from tqdm.auto import tqdm
 
 from ._base import _check_number, resolve_device
 from ._dask import dask_rows, is_dask_collection
+from ._feature_store import _FeatureStore, _image_digest
 from ._parallel import worker_threads
-from ._image_base import _ImageInputMixin, _is_pil_list
+from ._image_base import _PretrainedInputMixin, _is_pil_list
 from .bodies.pretrained import build_feature_extractor, resolve_weights
 from ._validation import allocation_failure, numeric_input, refuse_sparse
 from .images import (
@@ -53,18 +49,20 @@ _KEPT_DTYPES = [np.float32, np.float64, np.uint8, np.uint16, np.int32, np.int64]
 _RANDOM_INIT_SEED = 0  # weights=None: a fixed random network, so transform is a function
 
 
-def _get_extractor(backbone, weights, weights_format, layer, pooling, input_size, device):
+def _get_extractor(backbone, weights, weights_format, layer, pooling, input_size, device,
+                   pixel_range=255.0):
     """The feature extractor for these settings, built once per process."""
     source = resolve_weights(backbone, weights, weights_format)
     key = (backbone, source.name, source.cache_key, weights_format, layer, pooling,
-           input_size, str(device))
+           input_size, str(device), float(pixel_range))
     with _EXTRACTORS_LOCK:
         if key not in _EXTRACTORS:
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(_RANDOM_INIT_SEED)
                 extractor = build_feature_extractor(
                     backbone, weights, layer=layer, pooling=pooling, input_size=input_size,
-                    weights_format=weights_format, copy=str(device) != "cpu")
+                    weights_format=weights_format, copy=str(device) != "cpu",
+                    pixel_range=pixel_range)
             _EXTRACTORS[key] = (extractor.to(device).eval(), source)
         return _EXTRACTORS[key]
 
@@ -77,97 +75,14 @@ def _subset(X, idx):
     return X[idx]
 
 
-def _image_digest(item):
-    """Content hash of one image: file bytes for paths, pixel bytes otherwise."""
-    h = hashlib.blake2b(digest_size=16)
-    if isinstance(item, (str, os.PathLike)):
-        with open(item, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-    elif hasattr(item, "getdata") and hasattr(item, "mode"):  # PIL image
-        h.update(f"{item.mode}{item.size}".encode())
-        h.update(item.tobytes())
-    else:
-        a = np.ascontiguousarray(item.numpy() if isinstance(item, torch.Tensor) else item)
-        h.update(f"{a.dtype}{a.shape}".encode())
-        h.update(a.tobytes())
-    return h.hexdigest()
-
-
-class _FeatureStore:
-    """Features on disk: one ``.npy`` file per image, named by the image's content hash.
-
-    ``<location>/sklearn_dl_features/<settings hash>/<2 hex>/<digest>.npy``.  A lookup
-    opens exactly the files of the images asked for (never lists or reads the rest of
-    the cache), so its cost grows with the request, not with the cache.  Writers need no
-    lock: each file is written to a private temporary name and moved into place with
-    ``os.replace`` (atomic), and two writers of one image write the same bytes.  Files
-    are read with ``np.load(allow_pickle=False)``: a shared cache folder holds data,
-    never code; a file that does not load as the expected float32 row is reported and
-    recomputed.
-    """
-
-    def __init__(self, location, settings, n_features):
-        self.dir = Path(location) / "sklearn_dl_features" / joblib.hash(settings)
-        self.n_features = n_features
-
-    def path(self, key):
-        return self.dir / key[:2] / f"{key}.npy"  # 256 sub-folders keep folders small
-
-    def _read(self, path):
-        """The cached row at ``path``, None if absent, or a reason it is unusable."""
-        try:
-            with open(path, "rb") as f:
-                row = np.load(f, allow_pickle=False)
-        except FileNotFoundError:
-            return None, None
-        except Exception as exc:  # truncated, not .npy, pickled objects, unreadable
-            return None, f"{type(exc).__name__}: {exc}"
-        if not isinstance(row, np.ndarray) or row.dtype != np.float32 \
-                or row.shape != (self.n_features,):
-            return None, (f"holds {type(row).__name__} {getattr(row, 'dtype', '')} "
-                          f"{getattr(row, 'shape', '')}, not {self.n_features} float32")
-        return row, None
-
-    def lookup(self, keys):
-        found = np.zeros(len(keys), dtype=bool)
-        rows = {}
-        for i, key in enumerate(keys):
-            row, problem = self._read(self.path(key))
-            if problem is not None:
-                warnings.warn(f"Ignoring the unusable feature-cache file {self.path(key)} "
-                              f"({problem}); its features are recomputed and the file "
-                              "replaced.", UserWarning, stacklevel=4)
-            if row is not None:
-                found[i] = True
-                rows[i] = row
-        return found, rows
-
-    def add(self, keys, features):
-        made = set()
-        try:
-            for key, row in zip(keys, features):
-                path = self.path(key)
-                if path.parent not in made:
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    made.add(path.parent)
-                tmp = path.parent / f".{key}.{uuid.uuid4().hex}.tmp"
-                try:
-                    with open(tmp, "wb") as f:
-                        np.save(f, np.ascontiguousarray(row, dtype=np.float32),
-                                allow_pickle=False)
-                    os.replace(tmp, path)  # readers see the old file or the new, whole
-                except BaseException:
-                    tmp.unlink(missing_ok=True)
-                    raise
-        except OSError as exc:  # e.g. a read-only shared cache: features are still right
-            warnings.warn(f"Could not write to the feature cache {self.dir} ({exc}); "
-                          "features are computed but not cached.", UserWarning,
-                          stacklevel=4)
-
-
-class PretrainedFeatureTransformer(_ImageInputMixin, TransformerMixin, BaseEstimator):
+class PretrainedFeatureTransformer(_PretrainedInputMixin, TransformerMixin, BaseEstimator):
     """Images -> features of an ImageNet-pretrained CNN at a chosen stage.
+
+    ``X`` is always a batch: arrays or tensors ``(n_images, H, W)`` (grey),
+    ``(n_images, H, W, C)`` or ``(n_images, C, H, W)``, flattened rows
+    ``(n_images, H*W*C)`` with ``image_shape=``, or lists of PIL images or file paths.
+    One image is ``X[np.newaxis]``; a 3-D array shaped like one channels-last image
+    (last axis 1, 3 or 4) is refused rather than read as narrow grey images.
 
     Parameters
     ----------
@@ -190,6 +105,13 @@ class PretrainedFeatureTransformer(_ImageInputMixin, TransformerMixin, BaseEstim
     input_size : int or (int, int), default=None
         Images are resized to this size; None: the weights' own (224).  Smaller is much
         faster (e.g. 64 for 32x32 CIFAR images).
+    pixel_range : {255, 1}, default=255
+        The scale of float images: 255 for pixel values 0-255 (the scale of uint8 images,
+        PIL images and files, which are always read as 0-255), 1 for floats in [0, 1]
+        (as after ``X / 255`` or torchvision's ``ToTensor``); the weights' own
+        preprocessing follows.  Input that contradicts it is refused with a
+        ``ValueError`` before any work: with 255, float images whose values all lie in
+        (0, 1]; with 1, values outside [0, 1], integers, PIL images or files.
     batch_size : int, default=32
         Images per forward pass; memory stays at one batch plus the feature matrix.
     device : str, default="cpu"
@@ -227,15 +149,16 @@ class PretrainedFeatureTransformer(_ImageInputMixin, TransformerMixin, BaseEstim
     """
 
     def __init__(self, backbone="vgg16", *, weights="DEFAULT", weights_format=None,
-                 layer=None, pooling="avg", input_size=None, batch_size=32, device="cpu",
-                 memory=None, image_shape=None, layout="auto", image_size=None,
-                 verbose=0):
+                 layer=None, pooling="avg", input_size=None, pixel_range=255,
+                 batch_size=32, device="cpu", memory=None, image_shape=None,
+                 layout="auto", image_size=None, verbose=0):
         self.backbone = backbone
         self.weights = weights
         self.weights_format = weights_format
         self.layer = layer
         self.pooling = pooling
         self.input_size = input_size
+        self.pixel_range = pixel_range
         self.batch_size = batch_size
         self.device = device
         self.memory = memory
@@ -244,17 +167,23 @@ class PretrainedFeatureTransformer(_ImageInputMixin, TransformerMixin, BaseEstim
         self.image_size = image_size
         self.verbose = verbose
 
-    def _extractor(self):
+    def _check_params(self):
+        """Check the parameters (no network is built); returns the device."""
         _check_number("batch_size", self.batch_size, low=1, integer=True)
         _check_number("verbose", self.verbose, low=0, integer=True)
         self._check_layout()
         check_image_size(self.input_size, name="input_size")
         check_image_size(self.image_size)
-        device = resolve_device(self.device)
+        self._check_pixel_range_param()
         self._location()  # a wrong memory= is reported by fit, not by the first transform
+        return resolve_device(self.device)
+
+    def _extractor(self):
+        device = self._check_params()
         try:
             return _get_extractor(self.backbone, self.weights, self.weights_format,
-                                  self.layer, self.pooling, self.input_size, device)
+                                  self.layer, self.pooling, self.input_size, device,
+                                  self._check_pixel_range_param())
         except (RuntimeError, ValueError) as exc:
             detail = allocation_failure(exc)
             if detail is None:
@@ -276,7 +205,13 @@ class PretrainedFeatureTransformer(_ImageInputMixin, TransformerMixin, BaseEstim
         return location
 
     def _input(self, X, reset):
-        """Validated input, still in its own form (streamed later, batch by batch)."""
+        """Validated input, still in its own form (streamed later, batch by batch);
+        its pixel values checked against ``pixel_range``."""
+        X, image_shape = self._read_input(X, reset)
+        self._check_raw_images(X)
+        return X, image_shape
+
+    def _read_input(self, X, reset):
         refuse_sparse(X, type(self).__name__)
         check_path_list(X)
         if X is None or isinstance(X, (str, bytes, os.PathLike)):
@@ -327,8 +262,7 @@ class PretrainedFeatureTransformer(_ImageInputMixin, TransformerMixin, BaseEstim
         >>> t.fit(X[:10]).n_features_out_  # ResNet-18's last stage, average-pooled
         512
         """
-        with worker_threads():
-            extractor, source = self._extractor()
+        self._check_params()
         if is_dask_collection(X) and not hasattr(X, "shape"):  # a bag of images or paths
             self.n_features_in_ = None
         else:
@@ -336,6 +270,8 @@ class PretrainedFeatureTransformer(_ImageInputMixin, TransformerMixin, BaseEstim
                 X = np.zeros((1, *X.shape[1:]), dtype=X.dtype)
             X, image_shape = self._input(X, reset=True)
             self._check_images(X, image_shape)
+        with worker_threads():  # the input is checked: now the network is worth building
+            extractor, source = self._extractor()
         self.n_features_out_ = extractor.n_features
         self.weights_description_ = f"{source.name} ({source.licence})" if source.licence \
             else source.name
@@ -387,15 +323,15 @@ class PretrainedFeatureTransformer(_ImageInputMixin, TransformerMixin, BaseEstim
         >>> t.transform(X[:4]).shape  # no fit needed: nothing is learned
         (4, 512)
         """
-        extractor, source = self._extractor()
+        self._check_params()
         X, image_shape = self._input(X, reset=False)
+        extractor, source = self._extractor()
         n = n_images(X)
         out = np.empty((n, extractor.n_features), dtype=np.float32)
         todo = np.arange(n)
         location = self._location()
         if location is not None:
-            keys = [_image_digest(X.iloc[i].to_numpy() if hasattr(X, "iloc") else X[i])
-                    for i in range(n)]
+            keys = self._digests(X, n)
             store = _FeatureStore(location, self._settings(source, image_shape),
                                   extractor.n_features)
             found, rows = store.lookup(keys)
@@ -418,6 +354,24 @@ class PretrainedFeatureTransformer(_ImageInputMixin, TransformerMixin, BaseEstim
                 if location is not None:
                     store.add([keys[i] for i in todo], out[todo])
         return out
+
+    def _digests(self, X, n):
+        """Content hashes of the ``n`` images (the cache keys); a file that cannot be
+        read is named, with its position and the parameter that reads it."""
+        keys = []
+        for i in range(n):
+            item = X.iloc[i].to_numpy() if hasattr(X, "iloc") else X[i]
+            try:
+                keys.append(_image_digest(item))
+            except OSError as exc:
+                problem = ("no such file" if isinstance(exc, FileNotFoundError) else
+                           "it is a folder, not an image file"
+                           if isinstance(exc, IsADirectoryError) else str(exc))
+                raise ValueError(
+                    f"Cannot read image file {os.fspath(item)!r} (X[{i}]): {problem}. "
+                    f"With memory={self.memory!r} every image file is read to look its "
+                    "features up in the cache.") from exc
+        return keys
 
     def _forward(self, extractor, batch):
         try:
@@ -444,9 +398,13 @@ class PretrainedFeatureTransformer(_ImageInputMixin, TransformerMixin, BaseEstim
         return bar
 
     def _settings(self, source, image_shape):
-        return (self.backbone, source.name, source.cache_key, self.weights_format,
-                self.layer, self.pooling, self.input_size, image_shape, self.layout,
-                self.image_size)
+        settings = (self.backbone, source.name, source.cache_key, self.weights_format,
+                    self.layer, self.pooling, self.input_size, image_shape, self.layout,
+                    self.image_size)
+        # features of [0, 1] images read with pixel_range=1 are another entry; the
+        # default adds nothing, so caches written before pixel_range existed stay valid
+        pixel_range = self._check_pixel_range_param()
+        return settings if pixel_range == 255 else settings + (pixel_range,)
 
     def get_feature_names_out(self, input_features=None):
         """Names ``<backbone>_<layer>_<pooling><i>``, e.g. ``vgg16_block4_avg0``.

@@ -8,7 +8,9 @@ from collections import OrderedDict
 from torch import nn
 
 from ._base import _check_number
-from ._image_base import _ImageMixin
+from ._plan import is_auto
+from ._warn import warn
+from ._image_base import _ImageMixin, _PretrainedInputMixin
 from .augmentation import parse_augment
 from .bodies import make_mlp
 from .bodies.pretrained import block_param_groups, build_feature_extractor
@@ -16,7 +18,7 @@ from .classification import _NNClassifierBase
 from .images import check_image_size
 
 
-class TransferLearningClassifier(_ImageMixin, _NNClassifierBase):
+class TransferLearningClassifier(_PretrainedInputMixin, _ImageMixin, _NNClassifierBase):
     """Image classifier on a pretrained backbone with a new head (transfer learning).
 
     Training follows the course's recipe, built on skorch's ``Freezer``/``Unfreezer``
@@ -31,24 +33,30 @@ class TransferLearningClassifier(_ImageMixin, _NNClassifierBase):
 
     ``max_epochs`` counts both phases.  Each weight source carries its preprocessing
     (resize to ``input_size``, grey to RGB, channel order, scaling), so images go in as
-    they are (uint8 0-255 or float in 0-255).
+    they are: uint8 0-255, floats on the same scale, or floats in [0, 1] with
+    ``pixel_range=1``.
 
     Parameters
     ----------
     backbone : {"vgg16", "vgg19", "resnet18", "resnet50", "mobilenet_v3_small", \
 "efficientnet_lite0"}, default="vgg16"
-    weights, weights_format, layer, pooling, input_size
-        The backbone's weights and feature stage, as in
-        :class:`sklearn_dl.PretrainedFeatureTransformer`.
+    weights, weights_format, layer, pooling, input_size, pixel_range
+        The backbone's weights, feature stage and input scale, as in
+        :class:`sklearn_dl.PretrainedFeatureTransformer` (float images whose values all
+        lie in (0, 1] are refused unless ``pixel_range=1``, in ``fit`` and ``predict``).
     dense_units : tuple of int, default=()
         Hidden dense layers of the new head (ReLU).
     dropout : float, default=0.0
-        Dropout before each dense layer of the head.
+        Dropout on the input of each dense layer of the head: on the backbone's
+        features, and on each hidden layer's output (the classification layer's input).
     trainable_blocks : int or "all", default=0
         Number of top backbone blocks fine-tuned after the head phase; 0 keeps the whole
         backbone frozen (features + a trained head).
     head_epochs : int, default=3
-        Epochs of phase 1 (ignored when ``trainable_blocks=0``).
+        Epochs of phase 1 (ignored when ``trainable_blocks=0``).  It must be below
+        ``max_epochs``, which counts both phases (``fit`` raises a ``ValueError``
+        otherwise); a fit that stops before phase 2 for another reason (early stopping,
+        the ``max_epochs="auto"`` budget) warns that the backbone was never fine-tuned.
     block_lr_decay : tuple of float, default=(0.1, 0.01)
         Learning-rate multipliers of the unfrozen blocks, from the top block down; the
         last value repeats for deeper blocks.
@@ -89,6 +97,7 @@ class_weight
         layer=None,
         pooling="avg",
         input_size=None,
+        pixel_range=255,
         dense_units=(),
         dropout=0.0,
         trainable_blocks=0,
@@ -121,6 +130,7 @@ class_weight
         self.layer = layer
         self.pooling = pooling
         self.input_size = input_size
+        self.pixel_range = pixel_range
         self.dense_units = dense_units
         self.dropout = dropout
         self.trainable_blocks = trainable_blocks
@@ -151,10 +161,21 @@ class_weight
 
     def _check_body_params(self):
         self._check_layout()
+        self._check_pixel_range_param()
         _check_number("dropout", self.dropout, low=0, high=1, high_open=True)
         _check_number("head_epochs", self.head_epochs, low=0, integer=True)
         if self.trainable_blocks != "all":
             _check_number("trainable_blocks", self.trainable_blocks, low=0, integer=True)
+        if self.trainable_blocks != 0 and not is_auto(self.max_epochs) \
+                and self.head_epochs >= self.max_epochs:
+            # the blocks would be unfrozen after the last epoch: a fit that silently
+            # never fine-tunes
+            raise ValueError(
+                f"head_epochs={self.head_epochs} leaves no epoch for fine-tuning: "
+                f"max_epochs={self.max_epochs} counts both phases, so the "
+                f"trainable_blocks={self.trainable_blocks!r} would never be unfrozen. Set "
+                f"max_epochs above head_epochs (e.g. max_epochs={self.head_epochs + 3}), "
+                "fewer head_epochs, or trainable_blocks=0 to train the head alone.")
         dense = self.dense_units
         if isinstance(dense, numbers.Integral) and not isinstance(dense, bool):
             dense = (dense,)
@@ -181,7 +202,8 @@ class_weight
         # a trainable copy: fine-tuning must never touch the per-process cached weights
         extractor = build_feature_extractor(
             self.backbone, self.weights, layer=self.layer, pooling=self.pooling,
-            input_size=self.input_size, weights_format=self.weights_format, copy=True)
+            input_size=self.input_size, weights_format=self.weights_format, copy=True,
+            pixel_range=self._check_pixel_range_param())
         dense, n_features = make_mlp(extractor.n_features, body_params, "relu",
                                      self.dropout)
         # ImageNet features are far from unit scale (VGG16's Caffe-layout block outputs run
@@ -189,9 +211,12 @@ class_weight
         # from a frozen backbone.  BatchNorm learns the features' scale during the head
         # phase (its running statistics are the head's, the backbone stays frozen).
         parts = [("backbone", extractor),
-                 ("feature_norm", nn.BatchNorm1d(extractor.n_features)), ("dense", dense)]
+                 ("feature_norm", nn.BatchNorm1d(extractor.n_features))]
+        # dropout on the input of every dense layer: the features here, each hidden
+        # layer's output in make_mlp (appending it after ``dense`` doubled the last one)
         if self.dropout:
             parts.append(("dropout", nn.Dropout(self.dropout)))
+        parts.append(("dense", dense))
         # named parts: ``body.backbone`` holds the stages (``layer="layer4"``) for
         # freezing, per-block learning rates and sklearn_dl.inspection
         return nn.Sequential(OrderedDict(parts)), n_features
@@ -201,6 +226,17 @@ class_weight
 
     def _placeholder_preprocess(self):
         return None  # the weight source's own preprocessing is part of the backbone
+
+    def _after_training(self, net, monitor, plan, epochs_before, partial, train_data):
+        super()._after_training(net, monitor, plan, epochs_before, partial, train_data)
+        tuned = any(mult > 0 for _, mult in getattr(self, "fine_tuning_", ()))
+        # a diverged fit has said so already
+        if tuned and not partial and epochs_before == 0 and monitor.stop_reason is None \
+                and self.n_epochs_ <= self.head_epochs:
+            warn(f"{type(self).__name__}.fit ended after {self.n_epochs_} epoch(s), within "
+                 f"the head phase (head_epochs={self.head_epochs}): the "
+                 f"trainable_blocks={self.trainable_blocks!r} were never fine-tuned. Lower "
+                 "head_epochs, or give the fit more epochs (max_epochs, patience).")
 
     def _fine_tuning(self, module):
         plan = block_param_groups(module, self.trainable_blocks, self.lr,

@@ -108,3 +108,18 @@ def shared_dir():
 @pytest.fixture
 def rng():
     return np.random.RandomState(0)
+
+
+@pytest.fixture
+def vgg16_caffe_weights(development_data_home):
+    """Path of the VGG16 Caffe-converted conv base, found as users find it
+    (``find_weights_file``: ``$SKLEARN_DL_WEIGHTS``, set above from ../shared, then the
+    data home); skip the test where the file is absent.  Looked up at test time, after
+    the session fixture has set the variables (not when the module is imported)."""
+    from sklearn_dl.datasets import find_weights_file
+
+    try:
+        return str(find_weights_file("vgg16_imagenet_features_caffe.pt"))
+    except FileNotFoundError:
+        pytest.skip("the VGG16 Caffe weights (vgg16_imagenet_features_caffe.pt) are not "
+                    "on this machine")

@@ -45,12 +45,22 @@ class RowsAsImagesCNNClassifier(_RowsAsImages, CNNClassifier):
     pass
 
 
-class RowsAsImagesTransferLearningClassifier(_RowsAsImages, TransferLearningClassifier):
+class _TablesAsPixels:
+    """The checks' tables (often uniform in [0, 1]) stand for 0-255 pixels here, which
+    the pretrained estimators would refuse as [0, 1] images (tested in test_features.py
+    and test_transfer.py)."""
+
+    def _check_pixels(self, X):
+        self._check_pixel_range_param()
+
+
+class RowsAsImagesTransferLearningClassifier(_TablesAsPixels, _RowsAsImages,
+                                             TransferLearningClassifier):
     def _default_image_shape(self, n_features):
         return (1, n_features)  # a 1 x d grey image, resized to the backbone's input
 
 
-class RowsAsImagesFeatureTransformer(PretrainedFeatureTransformer):
+class RowsAsImagesFeatureTransformer(_TablesAsPixels, PretrainedFeatureTransformer):
     """A row of d values read as a 1 x d grey image (resized to the network's input)."""
 
     def _default_image_shape(self, n_features):

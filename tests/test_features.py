@@ -5,6 +5,7 @@ import os
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from PIL import Image
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
@@ -86,6 +87,28 @@ def test_flat_input_needs_image_shape(digits):
         PretrainedFeatureTransformer(**RANDOM).fit(X.reshape(len(X), -1))
 
 
+@pytest.mark.parametrize("shape", [(32, 32, 3), (32, 32, 1), (20, 24, 4)])
+def test_one_image_is_refused_before_any_work(shape, count_images, monkeypatch):
+    # a 3-D array is a batch of grey images: (H, W, 3) would be H images 3 pixels wide
+    import sklearn_dl.features as features
+
+    def no_build(*args, **kwargs):
+        raise AssertionError("the network must not be built for refused input")
+
+    image = np.full(shape, 100, dtype=np.uint8)
+    with monkeypatch.context() as patch:
+        patch.setattr(features, "_get_extractor", no_build)
+        for call in ("fit", "transform"):
+            with pytest.raises(ValueError, match=r"one image \(H, W, C\).*"
+                                                 r"\(n_images, H, W, C\).*X\[np.newaxis\]"):
+                getattr(PretrainedFeatureTransformer(**RANDOM), call)(image)
+    assert count_images == []
+    # the batch of one it asks for works, as do grey batches of any count
+    t = PretrainedFeatureTransformer(**RANDOM)
+    assert t.transform(image[np.newaxis]).shape == (1, 512)
+    assert t.transform(np.full((3, 8, 8), 100, dtype=np.uint8)).shape == (3, 512)
+
+
 def test_bad_settings_are_named(digits):
     X, _ = digits
     with pytest.raises(ValueError, match="Unknown backbone|backbone"):
@@ -94,6 +117,35 @@ def test_bad_settings_are_named(digits):
         PretrainedFeatureTransformer(layer="block9", **RANDOM).fit(X)
     with pytest.raises(ValueError, match="pooling"):
         PretrainedFeatureTransformer(pooling="median", **RANDOM).fit(X)
+
+
+def test_float_images_in_unit_range_need_pixel_range_1(digits, count_images):
+    # the weights' preprocessing starts from 0-255: [0, 1] floats read as such would give
+    # meaningless features without any error
+    X, _ = digits
+    X = X[:6]
+    unit = X / 255.0
+    for call in ("fit", "transform"):
+        with pytest.raises(ValueError, match=r"\[0, 1\].*pixel_range=1.*multiply"):
+            getattr(PretrainedFeatureTransformer(**RANDOM), call)(unit)
+    assert count_images == []  # refused before any forward pass
+    expected = PretrainedFeatureTransformer(**RANDOM).transform(X)
+    t = PretrainedFeatureTransformer(**RANDOM, pixel_range=1)
+    np.testing.assert_allclose(t.transform(unit), expected, rtol=1e-4, atol=1e-5)
+    tensor = torch.from_numpy(unit).float().unsqueeze(1)  # (n, 1, H, W) in [0, 1]
+    np.testing.assert_allclose(t.transform(tensor), expected, rtol=1e-4, atol=1e-5)
+    # input that contradicts pixel_range=1, normalised input, and a bad value
+    with pytest.raises(ValueError, match="pixel_range=1 is for float images.*integer"):
+        t.transform(X)
+    with pytest.raises(ValueError, match="values from 0 to 255"):
+        t.transform(X.astype(np.float32))
+    with pytest.raises(ValueError, match="not 0-255 pixel values"):
+        PretrainedFeatureTransformer(**RANDOM).transform(unit * 2 - 1)
+    with pytest.raises(ValueError, match="pixel_range must be 255.*or 1"):
+        PretrainedFeatureTransformer(**RANDOM, pixel_range=100).fit(X)
+    # black images are the same on either scale
+    assert PretrainedFeatureTransformer(**RANDOM).transform(np.zeros((2, 8, 8))).shape == \
+        (2, 512)
 
 
 def test_memory_extracts_each_image_once_in_a_grid_search(digits, tmp_path, count_images):
@@ -187,6 +239,31 @@ def test_pretrained_features_beat_random_features_on_cifar(shared_dir, backbone,
     assert pretrained > 0.4 and pretrained > random + 0.1, (pretrained, random)
 
 
+def test_caffe_looking_file_warns_once_per_load(vgg16_caffe_weights, digits):
+    import warnings
+
+    import sklearn_dl.features as features
+    from sklearn_dl.bodies.pretrained import clear_backbone_cache
+
+    X, _ = digits
+    clear_backbone_cache()
+    features._EXTRACTORS.clear()
+    t = PretrainedFeatureTransformer("vgg16", weights=vgg16_caffe_weights, layer="block1",
+                                     input_size=32)  # no weights_format: a mistake?
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            t.fit(X[:4]).transform(X[:4])
+            t.transform(X[4:8])  # the loaded network is reused: nothing new to say
+    finally:
+        clear_backbone_cache()
+        features._EXTRACTORS.clear()
+    said = [w for w in caught if "looks Caffe-converted" in str(w.message)]
+    assert len(said) == 1, [str(w.message) for w in caught]
+    assert said[0].filename == __file__  # the user's line, not the package's
+    assert "weights_format='caffe'" in str(said[0].message)
+
+
 # -- the feature cache: per-image .npy files, safe to share ----------------------------
 def _transform_with_cache(memory, X):
     # run in a joblib worker process
@@ -218,6 +295,45 @@ def test_cache_files_load_without_pickle_and_writers_run_concurrently(digits, tm
     np.testing.assert_allclose(cached, fresh, rtol=1e-5, atol=1e-6)
 
 
+def test_memory_names_a_missing_image_file(digits, tmp_path):
+    X, _ = digits
+    paths = []
+    for i in range(2):
+        paths.append(str(tmp_path / f"{i}.png"))
+        Image.fromarray(X[i]).save(paths[-1])
+    t = PretrainedFeatureTransformer(memory=str(tmp_path / "cache"), **RANDOM)
+    t.transform(paths)
+    missing = str(tmp_path / "gone.png")
+    with pytest.raises(ValueError, match=r"gone\.png.*\(X\[1\]\): no such file.*memory="):
+        t.transform([paths[0], missing])
+    with pytest.raises(ValueError, match=r"folder.*memory="):
+        t.transform([paths[0], str(tmp_path)])
+
+
+def test_a_read_only_cache_warns_at_the_users_line(digits, tmp_path, monkeypatch):
+    import warnings
+
+    import sklearn_dl._feature_store as store
+
+    X, _ = digits
+
+    def read_only(*args, **kwargs):
+        raise PermissionError("read-only file system")
+
+    monkeypatch.setattr(store.np, "save", read_only)
+    t = PretrainedFeatureTransformer(memory=str(tmp_path), **RANDOM)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        t.transform(X[:2])
+    said = [w for w in caught if "Could not write to the feature cache" in str(w.message)]
+    assert len(said) == 1 and said[0].filename == __file__
+    with warnings.catch_warnings(record=True) as caught:  # a user's filter by module
+        warnings.simplefilter("always")
+        warnings.filterwarnings("ignore", message="Could not write", module=__name__)
+        t.transform(X[:2])
+    assert not [w for w in caught if "Could not write" in str(w.message)]
+
+
 class _RunsCodeWhenUnpickled:
     def __init__(self, marker):
         self.marker = marker
@@ -244,6 +360,7 @@ def test_foreign_or_corrupt_cache_files_never_run_code(digits, tmp_path, count_i
     with pytest.warns(UserWarning, match="unusable feature-cache file") as record:
         again = t.transform(X)
     assert len(record) == 3
+    assert {w.filename for w in record} == {__file__}  # the user's line: module= filters work
     assert not marker.exists()
     assert sum(count_images) == 3  # the three bad entries were recomputed, no more
     np.testing.assert_allclose(again, expected, rtol=1e-6)

@@ -94,6 +94,13 @@ def test_receptive_field_of_the_course_exercise():
     assert t3["jump"].tolist() == [1, 1, 1]
 
 
+def test_an_unknown_resize_warns_at_the_users_line():
+    net = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Upsample(scale_factor=2), nn.Conv2d(2, 2, 3))
+    with pytest.warns(UserWarning, match="treated as resizes") as record:
+        receptive_field(net, (1, 9, 9))
+    assert record[0].filename == __file__
+
+
 def test_receptive_field_of_lenet5_and_the_presets():
     lenet, _ = make_cnn((1, 32, 32), "lenet5")
     table = receptive_field(lenet, (1, 32, 32)).set_index("layer")
@@ -270,8 +277,9 @@ def test_transfer_model_maps_on_a_frozen_backbone():
         assert maps.shape == (4, 16, 16) and np.isfinite(maps).all() and maps.max() > 0
     assert all(p.grad is None for p in clf.net_.module_.parameters())
     small = clf.set_params(input_size=32).fit(X, y)  # layer4 is 1x1 at 32 px
-    with pytest.warns(UserWarning, match="1x1 maps"):
+    with pytest.warns(UserWarning, match="1x1 maps") as record:
         attribution_maps(small, X[:2])
+    assert record[0].filename == __file__  # the user's line, whatever the call depth
 
 
 def test_unknown_layers_list_the_valid_ones(squares):

@@ -8,6 +8,7 @@ import pickle
 import socket
 import sys
 import urllib.error
+import warnings
 
 import numpy as np
 import pytest
@@ -21,25 +22,8 @@ from sklearn_dl.bodies.pretrained import (
     load_backbone, resolve_weights,
 )
 
-
-
-def _vgg_caffe_file():
-    # the development copy, found through $SKLEARN_DL_WEIGHTS (set by conftest from
-    # ../shared) or the data home; absent on users' machines
-    from sklearn_dl.datasets import find_weights_file
-
-    try:
-        return str(find_weights_file("vgg16_imagenet_features_caffe.pt"))
-    except FileNotFoundError:
-        return ""
-
-
-VGG_CAFFE = _vgg_caffe_file()
 BACKBONES = ["vgg16", "vgg19", "resnet18", "resnet50", "mobilenet_v3_small",
              "efficientnet_lite0"]
-
-needs_caffe = pytest.mark.skipif(not os.path.isfile(VGG_CAFFE),
-                                 reason="VGG16 Caffe weights only exist on dev machines")
 
 
 def _has_lite_packages():
@@ -270,8 +254,15 @@ def test_local_files_formats_and_mismatch(tmp_path):
     bare = tmp_path / "bare.pt"  # keys "0.weight", ... like the Keras conversion
     torch.save(feats, bare)
     assert resolve_weights("vgg16", str(bare), "caffe").preprocessing == CAFFE_SPEC
-    with pytest.warns(UserWarning, match="weights_format='caffe'"):
-        resolve_weights("vgg16", _touch(tmp_path / "a_caffe.pt"))
+    # a Caffe-looking name read as torchvision: said when the file is loaded, once
+    caffe = _touch(tmp_path / "a_caffe.pt")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        resolve_weights("vgg16", caffe)  # nothing is loaded: nothing to say yet
+    with pytest.warns(UserWarning, match="weights_format='caffe'") as record:
+        with pytest.raises(ValueError, match="do not fit"):
+            load_backbone("vgg16", caffe)
+    assert len(record) == 1 and record[0].filename == __file__
     model = load_backbone("vgg16", bare)
     torch.testing.assert_close(model.features[0].weight, feats["0.weight"])
     with pytest.raises(ValueError, match="classifier"):
@@ -466,11 +457,10 @@ def test_block_param_groups_options_and_errors():
 # --------------------------------------------------------------------------- real weights
 
 
-@needs_caffe
-def test_vgg16_caffe_file_loads_with_its_biases():
-    sd = torch.load(VGG_CAFFE, map_location="cpu", weights_only=True)
-    fe = build_feature_extractor("vgg16", VGG_CAFFE, weights_format="caffe", layer="block1",
-                                 input_size=32)
+def test_vgg16_caffe_file_loads_with_its_biases(vgg16_caffe_weights):
+    sd = torch.load(vgg16_caffe_weights, map_location="cpu", weights_only=True)
+    fe = build_feature_extractor("vgg16", vgg16_caffe_weights, weights_format="caffe",
+                                 layer="block1", input_size=32)
     bias = fe.body.get_submodule("features.0").bias
     assert torch.equal(bias, sd["0.bias"]) and bias.abs().min() > 0
     assert fe.preprocess.spec == CAFFE_SPEC and "caffe" in fe.source_name
@@ -506,11 +496,11 @@ def _accuracy(fe, split):
     return clf.fit(features(x_tr), y_tr).score(features(x_te), y_te)
 
 
-@needs_caffe
-def test_vgg16_caffe_features_beat_random_init_on_cifar(cifar_split):
+def test_vgg16_caffe_features_beat_random_init_on_cifar(vgg16_caffe_weights, cifar_split):
     torch.manual_seed(0)
-    pre = _accuracy(build_feature_extractor("vgg16", VGG_CAFFE, weights_format="caffe",
-                                            layer="block4", input_size=64), cifar_split)
+    pre = _accuracy(build_feature_extractor("vgg16", vgg16_caffe_weights,
+                                            weights_format="caffe", layer="block4",
+                                            input_size=64), cifar_split)
     rnd = _accuracy(build_feature_extractor("vgg16", None, layer="block4", input_size=64),
                     cifar_split)
     # Measured here (250 train / 150 test, 3 seeds): 0.52-0.59 vs 0.19-0.28; chance is 0.1.

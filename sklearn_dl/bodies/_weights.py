@@ -10,9 +10,10 @@ import copy as _copy
 import functools
 import os
 import threading
-import warnings
 
 import torch
+
+from .._warn import warn
 
 from ._sources import (  # noqa: F401  (re-exported)
     CAFFE_SPEC, LITE_SPEC, LOCAL_FORMATS, TORCHVISION_SPEC, PreprocessSpec,
@@ -39,12 +40,16 @@ def _file_source(spec, path, weights_format):
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"Weights file {path!r} does not exist.")
+    meta = {}
     if weights_format is None:
         weights_format = spec.local_format
         if "caffe" in os.path.basename(path).lower():
-            warnings.warn(f"{path!r} looks Caffe-converted but is read with {weights_format} "
-                          "preprocessing; pass weights_format='caffe' if it expects BGR 0-255 "
-                          "mean-subtracted input.", UserWarning, stacklevel=4)
+            # said when the file is loaded (once per load), not at each resolution: a fit
+            # resolves its weights several times
+            meta["warning"] = (
+                f"{path!r} looks Caffe-converted but is read with {weights_format} "
+                "preprocessing; pass weights_format='caffe' if it expects BGR 0-255 "
+                "mean-subtracted input.")
     if weights_format not in LOCAL_FORMATS:
         raise ValueError(f"Unknown weights_format {weights_format!r}; "
                          f"choose one of {sorted(LOCAL_FORMATS)}.")
@@ -54,7 +59,7 @@ def _file_source(spec, path, weights_format):
         preprocessing=LOCAL_FORMATS[weights_format],
         cache_key=("file", weights_format) + file_identity(path),
         size_dependent=spec.size_dependent, licence="user-provided file (the provider's licence)",
-        description=f"local state dict {path!r}, {weights_format} preprocessing")
+        description=f"local state dict {path!r}, {weights_format} preprocessing", meta=meta)
 
 
 def resolve_weights(backbone, weights="DEFAULT", weights_format=None):
@@ -75,7 +80,8 @@ def resolve_weights(backbone, weights="DEFAULT", weights_format=None):
         Only for local files: which preprocessing the file's weights expect (default the
         backbone's usual one: torchvision's, or EfficientNet-Lite's for efficientnet_lite0).
         Use ``"caffe"`` for Keras/Caffe-converted weights such as
-        ``vgg16_imagenet_features_caffe.pt``.
+        ``vgg16_imagenet_features_caffe.pt``; a file whose name says "caffe" read without
+        it gets a ``UserWarning`` when it is loaded (once per load, not here).
 
     Returns
     -------
@@ -168,6 +174,8 @@ def load_backbone_with_info(backbone, weights="DEFAULT", weights_format=None, in
         if key is not None and key in _CACHE:
             model, has_head = _CACHE[key]
         else:
+            if source.meta.get("warning"):
+                warn(source.meta["warning"], UserWarning)
             model, has_head = _load_into(source, size)
             model.eval().requires_grad_(False)
             if key is not None:
@@ -196,7 +204,7 @@ def load_backbone(backbone, weights="DEFAULT", weights_format=None, input_size=N
     -------
     torch.nn.Module
         The torchvision model (VGG conv-base sources: classifier replaced by ``Identity``) or,
-        for efficientnet_lite0, an :class:`EfficientNetLiteTrunk`.
+        for efficientnet_lite0, an :class:`~sklearn_dl.bodies.backbones.efficientnet_lite.EfficientNetLiteTrunk`.
 
     Examples
     --------

@@ -333,9 +333,10 @@ def make_cnn(input_shape, architecture="small", *, filters=None, kernel_size=Non
           ``filters=(6, 16)``, dense ``(120, 84)``, tanh.
         * ``"vgg"``: per stage two 3x3 'same' convolutions and a 2x2 pooling,
           ``filters=(32, 64, 128)``, dense ``(128,)``.
-        * ``"resnet"``: a 3x3 stem, then one :class:`ResidualBlock` per stage
-          ``filters=(32, 64, 128)`` with 2x2 pooling between stages, batchnorm and
-          global average pooling, no dense layers.
+        * ``"resnet"``: a 3x3 stem, then one
+          :class:`~sklearn_dl.bodies.cnn.ResidualBlock` per stage ``filters=(32, 64,
+          128)`` with 2x2 pooling between stages, batchnorm and global average pooling,
+          no dense layers.
 
         Or an ``nn.Module`` (used as is) or a callable ``input_shape -> nn.Module``;
         ``n_features`` is then found by a forward pass on zeros, and a module that
@@ -352,11 +353,13 @@ def make_cnn(input_shape, architecture="small", *, filters=None, kernel_size=Non
     batchnorm : bool, optional
         Batch normalisation after each convolution and dense layer.
     activation : str or nn.Module class, optional
-        A name from :data:`sklearn_dl.bodies.mlp.ACTIVATIONS` ("relu", "elu", "tanh",
+        A name from :data:`~sklearn_dl.bodies.ACTIVATIONS` ("relu", "elu", "tanh",
         "gelu", "leaky_relu", ...) or an activation class.
     global_pool : bool, optional
-        Global average pooling instead of flattening, so any image size works with
-        the same weights.
+        True: global average pooling of the last stage's maps (``C`` features, the
+        module then accepts any image size with the same weights); False: flatten them
+        (``C * h * w`` features, tied to ``input_shape``).  Default: the preset's (True
+        for "resnet" only).
 
     Returns
     -------

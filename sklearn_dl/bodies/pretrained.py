@@ -5,7 +5,8 @@ scikit-learn model) and a ``TransferLearningClassifier`` (fine-tuning with skorc
 
 * :func:`resolve_weights` / :func:`load_backbone` (in ``_weights``): weight sources that carry
   their input preprocessing, with a per-process cache;
-* :class:`Preprocess`: 0-255 float images -> what the weights expect (channels, size, scale);
+* :class:`Preprocess`: 0-255 float images (or [0, 1] with ``pixel_range=1``) -> what the
+  weights expect (channels, size, scale);
 * :func:`build_feature_extractor`: ``(b, C, H, W)`` 0-255 -> ``(b, n_features)`` at a chosen
   stage, cut with ``torchvision.models.feature_extraction``;
 * :func:`backbone_blocks` / :func:`block_param_groups`: which parameters to freeze and which
@@ -51,8 +52,9 @@ class Preprocess(nn.Module):
     """Map 0-255 float images to the input a set of weights expects.
 
     Steps: drop alpha, resize to ``input_size`` (antialiased bilinear), grey -> 3 channels,
-    RGB -> BGR if the weights want it, divide by 255 if they work on 0-1, then
-    ``(x - mean) / std``. Unlike torchvision's ImageNet evaluation transform there is no
+    RGB -> BGR if the weights want it, rescale from ``pixel_range`` to the weights' value
+    range (divide by 255 if they work on 0-1; multiply by 255 when 0-255 weights get [0, 1]
+    images), then ``(x - mean) / std``. Unlike torchvision's ImageNet evaluation transform there is no
     resize-256 + centre-crop: the whole image is resized (non-square images are stretched),
     which suits small images.
 
@@ -61,6 +63,9 @@ class Preprocess(nn.Module):
     spec : PreprocessSpec
     input_size : int or (int, int), optional
         Output spatial size; default ``spec.input_size``.
+    pixel_range : {255, 1}, default=255
+        The scale of the input: 255 for pixel values 0-255, 1 for images in [0, 1].
+        Nothing checks the values here; the estimators refuse input that contradicts it.
 
     Examples
     --------
@@ -71,11 +76,13 @@ class Preprocess(nn.Module):
     torch.Size([1, 3, 64, 64])
     """
 
-    def __init__(self, spec, input_size=None):
+    def __init__(self, spec, input_size=None, pixel_range=255):
         super().__init__()
         if not isinstance(spec, PreprocessSpec):
             raise TypeError(f"spec must be a PreprocessSpec, got {type(spec).__name__}.")
-        self.spec = spec
+        if pixel_range not in (1, 255) or isinstance(pixel_range, bool):
+            raise ValueError(f"pixel_range must be 255 or 1, got {pixel_range!r}.")
+        self.spec, self.pixel_range = spec, float(pixel_range)
         self.input_size = as_size(input_size or spec.input_size)
         # Non-persistent: rebuilt from ``spec``, so they stay out of saved state dicts.
         self.register_buffer("mean", torch.tensor(spec.mean, dtype=torch.float32).view(1, 3, 1, 1),
@@ -97,8 +104,10 @@ class Preprocess(nn.Module):
             x = x.expand(-1, 3, -1, -1)
         if self.spec.channel_order == "BGR":
             x = x.flip(1)
-        if self.spec.value_range == 1.0:
+        if self.spec.value_range == 1.0 and self.pixel_range == 255.0:
             x = x / 255.0
+        elif self.spec.value_range == 255.0 and self.pixel_range == 1.0:
+            x = x * 255.0
         x = (x - self.mean) / self.std
         # channels_last: oneDNN's convolutions are 10-40% faster in this layout on CPU
         # (measured in benchmarks/bench_pretrained.py); values are unchanged
@@ -106,8 +115,9 @@ class Preprocess(nn.Module):
 
     def extra_repr(self):
         s = self.spec
-        return (f"input_size={self.input_size}, order={s.channel_order}, range=0-{s.value_range:g},"
-                f" mean={s.mean}, std={s.std}")
+        return (f"input_size={self.input_size}, pixel_range=0-{self.pixel_range:g}, "
+                f"order={s.channel_order}, range=0-{s.value_range:g}, mean={s.mean}, "
+                f"std={s.std}")
 
 
 # --------------------------------------------------------------------------- blocks / stages
@@ -428,7 +438,7 @@ def _weight_sharing_clone(model):
 
 def build_feature_extractor(backbone, weights="DEFAULT", layer=None, pooling="avg",
                             input_size=None, weights_format=None, copy=False,
-                            freeze_batchnorm=True):
+                            freeze_batchnorm=True, pixel_range=255):
     """A module mapping 0-255 images to pretrained features at a chosen stage.
 
     Parameters
@@ -454,6 +464,9 @@ def build_feature_extractor(backbone, weights="DEFAULT", layer=None, pooling="av
         False: share the cached weights (frozen, cheap). True: own trainable copy (fine-tuning).
     freeze_batchnorm : bool
         Keep BatchNorm layers in eval mode during training (see :class:`FeatureExtractor`).
+    pixel_range : {255, 1}, default=255
+        The scale of the images the extractor is given: 0-255, or [0, 1] (see
+        :class:`Preprocess`).
 
     Returns
     -------
@@ -483,7 +496,7 @@ def build_feature_extractor(backbone, weights="DEFAULT", layer=None, pooling="av
                                     suppress_diff_warning=True)
     _add_stage_taps(body, {s.name: return_nodes[s.output] for s in stages})
     fe = FeatureExtractor(
-        Preprocess(source.preprocessing, input_size), body, backbone=backbone,
+        Preprocess(source.preprocessing, input_size, pixel_range), body, backbone=backbone,
         layer=layer or spec.default_layer, node=node, pooling=pooling,
         source_name=source.name, trainable=copy, freeze_batchnorm=freeze_batchnorm)
     return fe.eval()

@@ -12,7 +12,8 @@ with *unchanged* pixel values (uint8 0-255 becomes float 0.0-255.0) through
 
 Rescaling is left to the ``standardize=`` option (:func:`fit_image_standardizer`,
 :class:`ImageStandardize`); random training-time augmentation of float batches is
-:func:`build_augmentation` / :class:`ImageAugment`.
+:func:`~sklearn_dl.augmentation.build_augmentation` /
+:class:`~sklearn_dl.augmentation.ImageAugment`.
 """
 
 # The submodules are private; this package is the public path (and the one old pickles

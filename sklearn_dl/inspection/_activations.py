@@ -62,9 +62,10 @@ def list_layers(estimator, raw=False):
 def receptive_field(estimator, input_shape=None, *, all_layers=False):
     """Per-layer receptive field of a CNN: kernel, stride, output size, field, jump.
 
-    Computed from the module itself by one forward pass with hooks on a zero image (see
-    :mod:`sklearn_dl.inspection._receptive_field` for the recursion), so presets, pretrained
-    backbones, transfer models and user modules are all covered, residual branches included.
+    Computed from the module itself by one forward pass with hooks on a zero image (the
+    recursion is described in ``sklearn_dl/inspection/_receptive_field.py``), so presets,
+    pretrained backbones, transfer models and user modules are all covered, residual
+    branches included.
 
     Parameters
     ----------

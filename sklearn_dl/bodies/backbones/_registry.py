@@ -59,7 +59,7 @@ class BackboneSpec:
         Registry key, e.g. ``"vgg16"``.
     build : callable ``(input_size=None, head=True) -> nn.Module``
         The architecture, randomly initialised. ``head=False`` may skip the ImageNet
-        classifier when :attr:`lazy_classifier` is set.
+        classifier when ``lazy_classifier`` is set.
     stages : tuple of Stage
         Input -> output; classifier stages last with ``head=True``.
     default_layer : str
