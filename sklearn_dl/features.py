@@ -27,6 +27,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import validate_data
 from tqdm.auto import tqdm
 
+from . import _skorch
 from ._base import _check_number, resolve_device
 from ._dask import dask_rows, is_dask_collection
 from ._feature_store import _FeatureStore, _image_digest
@@ -55,14 +56,15 @@ def _get_extractor(backbone, weights, weights_format, layer, pooling, input_size
     source = resolve_weights(backbone, weights, weights_format)
     key = (backbone, source.name, source.cache_key, weights_format, layer, pooling,
            input_size, str(device), float(pixel_range))
-    with _EXTRACTORS_LOCK:
+    # the seeded section first, then the cache's lock (always in this order): building
+    # draws the weights of a random network from torch's global generator, which a
+    # seeded fit in another thread may be using (see _skorch.seeded)
+    with _skorch.seeded(_RANDOM_INIT_SEED), _EXTRACTORS_LOCK:
         if key not in _EXTRACTORS:
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(_RANDOM_INIT_SEED)
-                extractor = build_feature_extractor(
-                    backbone, weights, layer=layer, pooling=pooling, input_size=input_size,
-                    weights_format=weights_format, copy=str(device) != "cpu",
-                    pixel_range=pixel_range)
+            extractor = build_feature_extractor(
+                backbone, weights, layer=layer, pooling=pooling, input_size=input_size,
+                weights_format=weights_format, copy=str(device) != "cpu",
+                pixel_range=pixel_range)
             _EXTRACTORS[key] = (extractor.to(device).eval(), source)
         return _EXTRACTORS[key]
 

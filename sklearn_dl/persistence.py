@@ -238,7 +238,9 @@ def _rebuild(cls, params, meta, tensors, prefix, device):
         body_params = est._fitted_body_params(body_params)
     n_targets = len(est.classes_) if hasattr(est, "classes_") else est.n_targets_
     X_shape = np.zeros((1, getattr(est, "n_features_in_", None) or 1), dtype=np.float32)
-    with _offline(est):
+    # seeded (the weights are overwritten below): building draws initial weights from
+    # torch's global generator, which a seeded fit in another thread may be using
+    with _offline(est), _skorch.seeded(0):
         module = est._build_module(X_shape, est._placeholder_preprocess(), family, n_targets,
                                    body_params)
     state = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
