@@ -7,7 +7,9 @@ ratio split by split, which mixes three things this script separates, on one UCI
 * ``cold``: the first parallel fit of the process (joblib's workers start and import
   torch and sklearn_dl);
 * ``warm``: the same ensemble fitted again (the workers are reused);
-* ``members``: each member's own fit alone in this process, and the makespan a greedy
+* ``members``: each member's own fit alone in this process (with every comparison its
+  own fit makes, also under ``--body-choice shared``, where the ensemble's members but
+  the first fit only the first member's choice), and the makespan a greedy
   two-worker schedule of those times would reach (the floor for whole-member jobs);
   their mean is the expected time of one fit (the default seed's ``single`` fit is one
   draw of it: how soon early stopping ends a fit varies with the seed);
@@ -67,6 +69,8 @@ def main(argv=None):
     p.add_argument("--reps", type=int, default=3)
     p.add_argument("--n-estimators", type=int, default=5)
     p.add_argument("--n-jobs", type=int, default=2)
+    p.add_argument("--body-choice", default="shared", choices=["shared", "each"],
+                   help="the ensembles' body_choice (members' 'auto' body comparisons)")
     p.add_argument("--out", default="ensemble_time.json")
     args = p.parse_args(argv)
     torch.set_num_threads(1)
@@ -86,7 +90,8 @@ def main(argv=None):
 
         def ensemble():
             return DeepEnsembleRegressor(base, n_estimators=args.n_estimators,
-                                         n_jobs=args.n_jobs, random_state=args.split)
+                                         n_jobs=args.n_jobs, random_state=args.split,
+                                         body_choice=args.body_choice)
 
         # the workers start with the first data set's first fit; later ones find them up
         cold, fitted = _timed(lambda: ensemble().fit(X, y))

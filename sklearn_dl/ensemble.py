@@ -18,17 +18,15 @@ from sklearn.base import (
     MetaEstimatorMixin,
     RegressorMixin,
     clone,
-    is_classifier,
-    is_regressor,
 )
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import _check_number
 from ._dask import dask_rows
+from ._ensemble_checks import check_ensemble_params, refuse_link
 from ._ensemble_jobs import fit_members
 from ._rstyle import _RStyleMixin
-from ._validation import check_random_state_param
 from .distributions import MixtureDistribution, decompose_uncertainty
 
 
@@ -39,28 +37,7 @@ class _BaseDeepEnsemble(_RStyleMixin, MetaEstimatorMixin, BaseEstimator):
         raise NotImplementedError
 
     def _check(self):
-        _check_number("n_estimators", self.n_estimators, low=1, integer=True)
-        if self.n_jobs is not None:
-            _check_number("n_jobs", self.n_jobs, integer=True)
-            if self.n_jobs == 0:
-                raise ValueError("n_jobs must be a non-zero int or None, got 0.")
-        check_random_state_param(self.random_state)
-        est = self._default_estimator() if self.estimator is None else self.estimator
-        if not hasattr(est, "predict_dist") or not hasattr(est, "fit"):
-            raise TypeError(f"estimator must be an sklearn_dl estimator (something with fit "
-                            f"and predict_dist); got {type(est).__name__}.")
-        # a member of the other kind would "fit" and mix labels with means
-        wrong_kind = is_regressor if is_classifier(self) else is_classifier
-        try:
-            wrong = wrong_kind(est)
-        except Exception:  # a duck-typed member without scikit-learn tags
-            wrong = False
-        if wrong:
-            kind = "classifier" if is_classifier(self) else "regressor"
-            other = "Regressor" if kind == "classifier" else "Classifier"
-            raise TypeError(f"{type(self).__name__} needs a {kind} as its estimator; got "
-                            f"{type(est).__name__}. Use DeepEnsemble{other} for it.")
-        return est
+        return check_ensemble_params(self)
 
     def fit(self, X, y, sample_weight=None):
         """Fit ``n_estimators`` seeded clones of ``estimator`` (in parallel with
@@ -68,7 +45,9 @@ class _BaseDeepEnsemble(_RStyleMixin, MetaEstimatorMixin, BaseEstimator):
 
         Members differ only in their ``random_state`` (drawn from this ensemble's
         ``random_state``), so each starts from other initial weights and sees other
-        batch orders, validation splits and dropout masks.  With ``n_jobs > 1`` the
+        batch orders, validation splits and dropout masks.  Where the member's "auto"
+        body compares candidates, ``body_choice="shared"`` lets the first member choose
+        and fits the others with its choice.  With ``n_jobs > 1`` the
         members train in joblib worker processes, each limited to
         ``cores // n_jobs`` torch threads, so the cores are never oversubscribed.
 
@@ -100,7 +79,8 @@ class _BaseDeepEnsemble(_RStyleMixin, MetaEstimatorMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         seeds = rng.randint(0, 2**31 - 1, size=self.n_estimators)
         members = [clone(base).set_params(random_state=int(s)) for s in seeds]
-        self.estimators_ = fit_members(members, X, y, sample_weight, self.n_jobs)
+        self.estimators_ = fit_members(members, X, y, sample_weight, self.n_jobs,
+                                       self.body_choice)
         first = self.estimators_[0]
         for attr in ("n_features_in_", "feature_names_in_", "classes_", "image_shape_"):
             if hasattr(first, attr):
@@ -275,6 +255,13 @@ class DeepEnsembleRegressor(RegressorMixin, _BaseDeepEnsemble):
         Members fitted in parallel (joblib processes); None or 1: one after another.
     random_state : int, RandomState or None, default=None
         Seeds of the members.
+    body_choice : {"shared", "each"}, default="shared"
+        Where a member's "auto" body compares candidates on its validation split
+        (activation, dropout): ``"shared"`` lets the first member compare them and fits
+        the others with the one it keeps (the ensemble then costs the first member's
+        fit plus one candidate fit per other member); ``"each"`` lets every member
+        choose its own (each as its own ``fit`` would leave it; ``n_estimators`` times
+        the comparisons).
 
     Attributes
     ----------
@@ -297,11 +284,13 @@ class DeepEnsembleRegressor(RegressorMixin, _BaseDeepEnsemble):
     ['aleatoric', 'epistemic', 'total']
     """
 
-    def __init__(self, estimator=None, *, n_estimators=5, n_jobs=None, random_state=None):
+    def __init__(self, estimator=None, *, n_estimators=5, n_jobs=None, random_state=None,
+                 body_choice="shared"):
         self.estimator = estimator
         self.n_estimators = n_estimators
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.body_choice = body_choice
 
     def _default_estimator(self):
         from .regression import GaussianNLLRegressor
@@ -339,7 +328,7 @@ class DeepEnsembleRegressor(RegressorMixin, _BaseDeepEnsemble):
         >>> mean.shape, bool(np.all(std > 0))
         ((4,), True)
         """
-        _refuse_link(type)
+        refuse_link(type)
         dist = self.predict_dist(X)
         return (dist.mean(), dist.std()) if return_std else dist.mean()
 
@@ -384,6 +373,8 @@ class DeepEnsembleClassifier(ClassifierMixin, _BaseDeepEnsemble):
     n_estimators : int, default=5
     n_jobs : int or None, default=None
     random_state : int, RandomState or None, default=None
+    body_choice : {"shared", "each"}, default="shared"
+        As for :class:`DeepEnsembleRegressor`.
 
     Attributes
     ----------
@@ -402,11 +393,13 @@ class DeepEnsembleClassifier(ClassifierMixin, _BaseDeepEnsemble):
     (2, 2)
     """
 
-    def __init__(self, estimator=None, *, n_estimators=5, n_jobs=None, random_state=None):
+    def __init__(self, estimator=None, *, n_estimators=5, n_jobs=None, random_state=None,
+                 body_choice="shared"):
         self.estimator = estimator
         self.n_estimators = n_estimators
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.body_choice = body_choice
 
     def _default_estimator(self):
         from .classification import NNClassifier
@@ -493,14 +486,7 @@ class DeepEnsembleClassifier(ClassifierMixin, _BaseDeepEnsemble):
         >>> bool(np.all(ens.predict(X[:4]) == ens.predict_proba(X[:4]).argmax(axis=1)))
         True
         """
-        _refuse_link(type)
+        refuse_link(type)
         proba = self.predict_proba(X)  # checks fittedness before classes_ is read
         return self.classes_[np.argmax(proba, axis=1)]
 
-
-def _refuse_link(type):
-    if type == "link":
-        raise ValueError("A mixture has no single linear predictor (type='link'); ask a "
-                         "member: estimators_[k].predict(X, type='link').")
-    if type != "response":
-        raise ValueError(f"type must be 'response' for an ensemble; got {type!r}.")

@@ -189,9 +189,10 @@ def test_bad_hidden_layer_sizes_strings_are_refused():
 @pytest.mark.parametrize("n_rows, setting, n_candidates", [
     (THRESHOLD + 100, "dropout", 2), (THRESHOLD - 50, "activation", 4)])
 def test_ensemble_members_compare_as_their_own_fit_would(n_rows, setting, n_candidates):
-    # the ensemble runs each member's candidates (dropout rates from the threshold on,
-    # activations and rates below) as separate jobs, to share its workers better;
-    # every member must end up exactly as its own fit leaves it (margin included)
+    # with body_choice="each" the ensemble runs each member's candidates (dropout rates
+    # from the threshold on, activations and rates below) as separate jobs, to share
+    # its workers better; every member must end up exactly as its own fit leaves it
+    # (margin included)
     from sklearn.base import clone
 
     from sklearn_dl import DeepEnsembleRegressor
@@ -201,7 +202,8 @@ def test_ensemble_members_compare_as_their_own_fit_would(n_rows, setting, n_cand
     assert len(_auto_body.candidates(base, n_rows)) == n_candidates
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        ens = DeepEnsembleRegressor(base, n_estimators=3, random_state=0).fit(X, y)
+        ens = DeepEnsembleRegressor(base, n_estimators=3, random_state=0,
+                                    body_choice="each").fit(X, y)
     for member in ens.estimators_:
         alone = _quiet(clone(base).set_params(random_state=member.random_state), X, y)
         assert getattr(member, setting) == "auto"
@@ -211,6 +213,57 @@ def test_ensemble_members_compare_as_their_own_fit_would(n_rows, setting, n_cand
         np.testing.assert_array_equal(member.predict(X), alone.predict(X))
         assert not hasattr(member, "_body_candidate")
 
+
+
+@pytest.mark.parametrize("n_jobs", [None, 2])
+def test_ensemble_members_share_the_first_members_body_choice(n_jobs, monkeypatch):
+    # body_choice="shared" (the default): the first member compares the candidates as
+    # its own fit would; the others fit the one it keeps and nothing else
+    from sklearn.base import clone
+
+    from sklearn_dl import DeepEnsembleRegressor
+
+    X, y = _noisy(THRESHOLD - 50)
+    base = GaussianNLLRegressor(**dict(FAST, max_epochs=15))
+    assert len(_auto_body.candidates(base, len(X))) == 4
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ens = DeepEnsembleRegressor(base, n_estimators=3, random_state=0,
+                                    n_jobs=n_jobs).fit(X, y)
+    first = ens.estimators_[0]
+    alone = _quiet(clone(base).set_params(random_state=first.random_state), X, y)
+    np.testing.assert_array_equal(first.predict(X), alone.predict(X))
+    chosen = {"activation": first.activation_, "dropout": first.dropout_,
+              "hidden_layer_sizes": first.hidden_layer_sizes_}
+    for member in ens.estimators_[1:]:
+        assert member.activation == member.dropout == "auto"
+        assert {"activation": member.activation_, "dropout": member.dropout_,
+                "hidden_layer_sizes": member.hidden_layer_sizes_} == chosen
+        other = clone(base).set_params(random_state=member.random_state)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            _auto_body.fit_as_candidate(other, chosen, lambda: other.fit(X, y))
+        np.testing.assert_array_equal(member.predict(X), other.predict(X))
+        assert not hasattr(member, "_body_candidate")
+    # 4 candidate fits for the first member, one each for the others (counted in this
+    # process: n_jobs=None fits here)
+    if n_jobs is None:
+        calls = []
+        real = _auto_body.fit_as_candidate
+        monkeypatch.setattr("sklearn_dl._ensemble_jobs.fit_as_candidate",
+                            lambda est, s, fit: calls.append(s) or real(est, s, fit))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            clone(ens).fit(X, y)
+        assert len(calls) == 4 + 2
+
+
+def test_ensemble_refuses_an_unknown_body_choice():
+    from sklearn_dl import DeepEnsembleRegressor
+
+    X, y = _noisy(60)
+    with pytest.raises(ValueError, match="body_choice must be one of"):
+        DeepEnsembleRegressor(GaussianNLLRegressor(**FAST), body_choice="mine").fit(X, y)
 
 # -- weight_decay="auto" ---------------------------------------------------------------------
 def _decay(est):
