@@ -142,7 +142,8 @@ class _FitMixin:
         null_loss = family.null_nll(y_train, w_train, n_targets, raw=marginal)
         refuse_mc_without_dropout(self, module, self.mc_samples)  # before training
         monitor = _skorch.TrainingMonitor(null_loss=null_loss, monitor=monitor_key,
-                                          check_rows=self._check_rows)
+                                          check_rows=self._check_rows,
+                                          null_name=self._null_model())
         net = self._make_net(module, family, train_data, valid_data, plan,
                              batch_size=min(plan.batch_size, len(X_train)),
                              monitor=monitor, shuffle_seed=shuffle_seed,

@@ -166,21 +166,20 @@ def _pixel_values(X):
         return "PIL images", None, None
     a = X.to_numpy() if hasattr(X, "columns") and hasattr(X, "to_numpy") else X
     if isinstance(a, torch.Tensor):
-        if not (a.is_floating_point() or a.dtype == torch.bool):
-            return "integer pixels", None, None
         if a.numel() == 0:
             return None
         a = a.detach()
-        return "float", float(a.min()), float(a.max())
+        kind = "float" if a.is_floating_point() or a.dtype == torch.bool \
+            else "integer pixels"
+        return kind, float(a.min()), float(a.max())
     try:
         a = np.asarray(a)
     except (TypeError, ValueError):
         return None  # not numbers: the conversion says so
-    if a.dtype.kind in "iu":
-        return "integer pixels", None, None
-    if a.dtype.kind not in "fb" or a.size == 0:
+    if a.dtype.kind not in "iufb" or a.size == 0:
         return None
-    return "float", float(a.min()), float(a.max())
+    kind = "integer pixels" if a.dtype.kind in "iu" else "float"
+    return kind, float(a.min()), float(a.max())
 
 
 class _PretrainedInputMixin(_ImageInputMixin):
@@ -232,6 +231,12 @@ class _PretrainedInputMixin(_ImageInputMixin):
             raise ValueError(
                 f"{name}: pixel_range=1 is for float images in [0, 1], but X holds "
                 f"{kind}, which are 0-255; keep pixel_range=255 (the default) for them.")
+        if kind == "integer pixels" and low is not None and (low < 0 or high > 255):
+            raise ValueError(
+                f"{name}: X holds integer pixels from {low:.0f} to {high:.0f}, outside "
+                f"0-255, the scale the {self.backbone!r} weights' preprocessing starts "
+                "from (integer images are read as 0-255). For 16-bit images pass "
+                "X / 257 (0-255 floats), or X / 65535 with pixel_range=1.")
         if kind != "float" or not (low == low and high == high):  # NaN: refused later
             return
         if pixel_range == 1 and (low < 0 or high > 1):

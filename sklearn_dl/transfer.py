@@ -14,7 +14,7 @@ from ._image_base import _ImageMixin, _PretrainedInputMixin
 from .augmentation import parse_augment
 from .bodies import make_mlp
 from .bodies.pretrained import block_param_groups, build_feature_extractor
-from .classification import _NNClassifierBase
+from ._classifier_base import _NNClassifierBase
 from .images import check_image_size
 
 

@@ -143,6 +143,14 @@ def test_float_images_in_unit_range_need_pixel_range_1(digits, count_images):
         PretrainedFeatureTransformer(**RANDOM).transform(unit * 2 - 1)
     with pytest.raises(ValueError, match="pixel_range must be 255.*or 1"):
         PretrainedFeatureTransformer(**RANDOM, pixel_range=100).fit(X)
+    # integer pixels beyond 0-255 (16-bit images) would be read as 0-255: refused
+    deep = X.astype(np.uint16) * 257
+    with pytest.raises(ValueError, match=r"integer pixels from 0 to \d+, outside.*X / 257"):
+        PretrainedFeatureTransformer(**RANDOM).fit(deep)
+    with pytest.raises(ValueError, match="outside 0-255"):
+        PretrainedFeatureTransformer(**RANDOM).transform(torch.from_numpy(X).long() - 1)
+    np.testing.assert_allclose(PretrainedFeatureTransformer(**RANDOM).transform(deep / 257),
+                               expected, rtol=1e-4, atol=1e-5)
     # black images are the same on either scale
     assert PretrainedFeatureTransformer(**RANDOM).transform(np.zeros((2, 8, 8))).shape == \
         (2, 512)

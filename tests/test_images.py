@@ -235,6 +235,30 @@ def test_paths_differing_sizes_and_modes(tmp_path, png_paths):
     assert infer_image_shape(mixed, image_size=(5, 5)) == (3, 5, 5)
 
 
+def test_sixteen_bit_files_are_rescaled_to_0_255_not_clipped(tmp_path):
+    # PIL's convert("L") / convert("RGB") clips 16-bit pixels at 255: a 16-bit PNG would
+    # read as a white image without any error
+    wide = (np.arange(30).reshape(5, 6) * 2000).astype(np.uint16)
+    path16 = tmp_path / "deep.png"
+    Image.fromarray(wide).save(path16)
+    assert Image.open(path16).mode.startswith("I;16")
+    t = to_image_tensor([str(path16)])
+    assert t.shape == (1, 1, 5, 6)  # grey: one channel
+    np.testing.assert_allclose(t[0, 0].numpy(), wide * (255 / 65535), rtol=1e-6)
+    # beside an 8-bit colour file, the grey 16-bit image is replicated to RGB
+    colour = tmp_path / "colour.png"
+    _pil(_uint8(5, 6, 3)).save(colour)
+    both = to_image_tensor([str(path16), str(colour)])
+    assert both.shape == (2, 3, 5, 6)
+    assert torch.equal(both[0, 0], both[0, 2]) and torch.equal(both[0, 0], t[0, 0])
+    # in-memory PIL images of that mode too
+    assert torch.equal(to_image_tensor([Image.open(path16)]), t)
+    # 32-bit images have no pixel scale: refused, naming the file, before decoding
+    Image.fromarray(wide.astype(np.float32)).save(tmp_path / "float.tif")
+    with pytest.raises(ValueError, match=r"float.tif.*mode 'F'.*8-bit or 16-bit"):
+        iter_image_batches([str(tmp_path / "float.tif")], 2)
+
+
 def test_resize_is_the_same_for_arrays_and_paths(png_paths):
     paths, arrays = png_paths
     a = to_image_tensor(arrays, image_size=(12, 14))

@@ -69,6 +69,23 @@ def test_poisson_sgd_blowup_is_caught():
     assert np.all(est.predict(X) < 10 * y.max())  # no 1e13 counts
 
 
+def test_divergence_message_names_the_null_model_it_compares_with():
+    # the loss is compared with the head's zero-weight model: with an intercept that is
+    # the best constant prediction of y, without one the linear predictors at 0
+    X, y = load_diabetes(return_X_y=True)
+    X = X * 100 + 50
+    messages = {}
+    for fit_intercept in (True, False):
+        est = GaussianNLLRegressor(optimizer="sgd", lr=10, standardize=False,
+                                   hidden_layer_sizes=(), fit_intercept=fit_intercept,
+                                   max_epochs=30, random_state=0)
+        messages[fit_intercept] = _fit_warns(est, X, y)
+    for fit_intercept, message in messages.items():
+        assert "far above" in message
+        assert ("best constant prediction of y" in message) is fit_intercept
+        assert ("linear predictors 0" in message) is not fit_intercept
+
+
 def test_classifier_huge_lr_blowup_is_caught():
     X, y = load_banknote(return_X_y=True)
     est = NNClassifier(lr=100, max_epochs=30, random_state=0)

@@ -28,6 +28,8 @@ class TrainingMonitor(Callback):
     check_rows : int
         Training rows on which the starting weights' loss is measured (0: not measured),
         to tell at the end whether training improved on it.
+    null_name : str
+        What the divergence message calls the null model (the head with zero weights).
 
     Attributes
     ----------
@@ -37,8 +39,10 @@ class TrainingMonitor(Callback):
     """
 
     def __init__(self, null_loss=None, monitor="train_loss", diverge_factor=10.0,
-                 diverge_epochs=3, check_rows=2048):
+                 diverge_epochs=3, check_rows=2048,
+                 null_name="the marginal model (the best constant prediction of y)"):
         self.null_loss = null_loss
+        self.null_name = null_name
         self.check_rows = check_rows
         self.monitor = monitor
         self.diverge_factor = diverge_factor
@@ -87,7 +91,7 @@ class TrainingMonitor(Callback):
                 self.stop_reason = "diverged"
                 self.detail = (f"the training loss rose to {train:.4g} per sample in epoch "
                                f"{len(net.history)}, far above the {self.null_loss:.4g} of "
-                               "the starting point (the marginal distribution of y)")
+                               f"{self.null_name}")
                 raise KeyboardInterrupt
         loss = row.get(self.monitor, train) if self.monitor in row else train
         if math.isfinite(loss) and loss < self.best_loss:

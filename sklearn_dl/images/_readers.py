@@ -12,7 +12,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-_GREY_PIL_MODES = ("1", "L", "LA")
+# PIL's 16-bit grey modes (16-bit PNG and TIFF files): pixels 0-65535, rescaled to the
+# package's 0-255 scale (PIL's own convert("L") would clip them at 255)
+_SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N")
+_GREY_PIL_MODES = ("1", "L", "LA") + _SIXTEEN_BIT_MODES
 _PATH_MODES = ("L", "RGB", "RGBA")
 
 
@@ -149,8 +152,19 @@ def _open_image(path):
     raise ValueError(f"Cannot read image file {path!r}: {problem}.")
 
 
+_UNSCALED_MODES = ("I", "F")
+
+
+def _unscaled_mode_message(mode, what):
+    return (f"{what} has PIL mode {mode!r} (32-bit integer or float pixels), which has "
+            "no fixed pixel scale to read as 0-255: save it as an 8-bit or 16-bit image, "
+            "or load it yourself and pass the pixels as an array.")
+
+
 def _decode(image, path, mode):
     """Decode the pixels; a truncated or damaged file is named, not a bare OSError."""
+    if image.mode in _UNSCALED_MODES:
+        raise ValueError(_unscaled_mode_message(image.mode, f"Image file {path!r}"))
     try:
         return _pil_to_chw(image, mode)
     except (OSError, SyntaxError, ValueError) as exc:  # PIL's decoders raise all three
@@ -173,7 +187,15 @@ def _pil_mode(images):
 
 
 def _pil_to_chw(image, mode):
-    a = np.asarray(image.convert(mode))
+    if image.mode in _SIXTEEN_BIT_MODES:
+        grey = np.asarray(image, dtype=np.float32) * (255.0 / 65535.0)
+        a = grey if mode == "L" else np.repeat(grey[..., None], len(mode), axis=2)
+        if mode == "RGBA":
+            a[..., 3] = 255.0  # opaque, as PIL's convert gives
+    elif image.mode in _UNSCALED_MODES:
+        raise ValueError(_unscaled_mode_message(image.mode, "An image"))
+    else:
+        a = np.asarray(image.convert(mode))
     t = torch.from_numpy(np.array(a, dtype=np.float32))
     return t.unsqueeze(0) if t.ndim == 2 else t.permute(2, 0, 1).contiguous()
 
@@ -248,6 +270,9 @@ class ImagePathDataset(torch.utils.data.Dataset):
             scan_all = self.mode is None
             for p in self.paths if scan_all else self.paths[:1]:
                 with _open_image(p) as im:
+                    if im.mode in _UNSCALED_MODES:  # before any pixel is decoded
+                        raise ValueError(_unscaled_mode_message(im.mode,
+                                                                f"Image file {p!r}"))
                     grey &= im.mode in _GREY_PIL_MODES
                     size = (im.height, im.width)
                 if size0 is None:
