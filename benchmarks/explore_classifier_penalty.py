@@ -15,6 +15,8 @@ loss and accuracy (mean ± s.e.), next to scikit-learn's ``MLPClassifier()`` and
 Usage::
 
     .venv/bin/python benchmarks/explore_classifier_penalty.py --splits 5
+    .venv/bin/python benchmarks/explore_classifier_penalty.py --splits 5 --only-extra \
+        --extra validation_fraction=0.2 --out explore_classifier_validation.json
 """
 
 from __future__ import annotations
@@ -58,7 +60,21 @@ SETTINGS = {
 }
 
 
-def contenders(seed, n_rows, n_features):
+def _parse_setting(text):
+    """``"validation_fraction=0.2,weight_decay=3e-3"`` -> a dict of NNClassifier
+    parameters (numbers where they parse as numbers)."""
+    out = {}
+    for part in text.split(","):
+        key, value = part.split("=")
+        try:
+            value = float(value)
+        except ValueError:
+            pass
+        out[key] = value
+    return out
+
+
+def contenders(seed, n_rows, n_features, extra=(), only_extra=False):
     from sklearn.linear_model import LogisticRegression
     from sklearn.neural_network import MLPClassifier
     from sklearn.pipeline import make_pipeline
@@ -67,6 +83,13 @@ def contenders(seed, n_rows, n_features):
     from sklearn_dl import NNClassifier
 
     out = {}
+    if only_extra:
+        out["auto (1e-3)"] = (NNClassifier(random_state=seed), "auto")
+        for text in extra:
+            out[text] = (NNClassifier(random_state=seed, **_parse_setting(text)), None)
+        return out
+    for text in extra:
+        out[text] = (NNClassifier(random_state=seed, **_parse_setting(text)), None)
     for name, wd in SETTINGS.items():
         value = "auto" if wd is None else wd(n_rows, n_features) if callable(wd) else wd
         out[name] = (NNClassifier(weight_decay=value, random_state=seed), value)
@@ -81,6 +104,10 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--splits", type=int, default=5)
     p.add_argument("--datasets", nargs="+")
+    p.add_argument("--extra", nargs="+", default=[],
+                   help="more NNClassifier settings, e.g. validation_fraction=0.2")
+    p.add_argument("--only-extra", action="store_true",
+                   help="only the defaults and the --extra settings")
     p.add_argument("--out", default="explore_classifier_penalty.json")
     args = p.parse_args(argv)
     import torch
@@ -99,7 +126,8 @@ def main(argv=None):
             for k in range(args.splits):
                 Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.3, random_state=k,
                                                       stratify=y)
-                for name, (est, wd) in contenders(k, *Xtr.shape).items():
+                for name, (est, wd) in contenders(k, *Xtr.shape, args.extra,
+                                                      args.only_extra).items():
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore")
                         est.fit(Xtr, ytr)

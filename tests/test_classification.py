@@ -106,6 +106,33 @@ def test_class_weight_equals_sample_weight(imbalanced):
     np.testing.assert_allclose(a.predict_proba(Xte), b.predict_proba(Xte), rtol=1e-6)
 
 
+def test_default_validation_split_is_larger_for_small_classification_tables(monkeypatch):
+    # validation_fraction=None: 20 % below 1,000 rows for a table classifier (10 % is
+    # under 100 labels there), else 10 %; regressors and explicit values as given
+    from sklearn_dl import GaussianNLLRegressor
+    from sklearn_dl._base import _BaseNN
+
+    held_out = []
+    split = _BaseNN._split
+
+    def spy(self, n, y, seed, frac):
+        held_out.append((type(self).__name__, n, frac))
+        return split(self, n, y, seed, frac)
+
+    monkeypatch.setattr(_BaseNN, "_split", spy)
+    fast = dict(hidden_layer_sizes=(4,), patience=1, activation="relu", dropout=0.1,
+                random_state=0)
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(1000, 2))
+    y = (X[:, 0] > 0).astype(int)
+    NNClassifier(**fast).fit(X[:999], y[:999])
+    NNClassifier(**fast).fit(X, y)
+    NNClassifier(validation_fraction=0.1, **fast).fit(X[:999], y[:999])
+    GaussianNLLRegressor(**fast).fit(X[:999], X[:999, 0])
+    assert held_out == [("NNClassifier", 999, 0.2), ("NNClassifier", 1000, 0.1),
+                        ("NNClassifier", 999, 0.1), ("GaussianNLLRegressor", 999, 0.1)]
+
+
 def test_early_stopping_split_is_stratified(imbalanced):
     _, _, ytr, _ = imbalanced
     clf = NNClassifier(early_stopping=True, validation_fraction=0.2)
