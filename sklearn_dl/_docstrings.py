@@ -35,7 +35,7 @@ hidden_layer_sizes : "auto", int or tuple of int, default="auto"
 "identity"} or nn.Module class, default="auto"
         Activation after each hidden layer.  "auto": when fitted on fewer than 5,000
         rows with early stopping on a validation split of at least 40 rows (400 rows at
-        the default 10 %), the network is fitted with ReLU and with ELU (same split,
+        the default 10 %, 200 for a classifier, which holds out 20 % there), the network is fitted with ReLU and with ELU (same split,
         initialisation and batch order) and the one with the lower validation loss is
         kept; ReLU otherwise.  The fitted ``activation_`` says which.
     dropout : float in [0, 1) or "auto", default="auto"
