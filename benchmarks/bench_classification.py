@@ -11,6 +11,8 @@ stratified 70/30 splits; test accuracy and log loss (mean ± s.e.), fit time.
 Usage::
 
     .venv/bin/python benchmarks/bench_classification.py --splits 5
+    .venv/bin/python benchmarks/bench_classification.py --splits 5 --ensemble \
+        --out classification_ensemble.json
 """
 
 from __future__ import annotations
@@ -39,15 +41,21 @@ def datasets():
             "breast cancer": (Xc, yc)}
 
 
-def contenders(seed):
+def contenders(seed, with_ensemble=False):
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.linear_model import LogisticRegression
     from sklearn.neural_network import MLPClassifier
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from sklearn_dl import NNClassifier
+    from sklearn_dl import DeepEnsembleClassifier, NNClassifier
 
+    if with_ensemble:
+        return {"NNClassifier()": NNClassifier(random_state=seed),
+                "DeepEnsembleClassifier(n_jobs=2)": DeepEnsembleClassifier(
+                    n_jobs=2, random_state=seed),
+                "MLPClassifier()": make_pipeline(StandardScaler(),
+                                                 MLPClassifier(random_state=seed))}
     return {
         "NNClassifier()": NNClassifier(random_state=seed),
         "NNClassifier(hidden_layer_sizes=())": NNClassifier(hidden_layer_sizes=(),
@@ -61,6 +69,9 @@ def contenders(seed):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--splits", type=int, default=5)
+    p.add_argument("--ensemble", action="store_true",
+                   help="instead: NNClassifier() against a default 5-member "
+                        "DeepEnsembleClassifier (two workers) and MLPClassifier()")
     p.add_argument("--out", default="classification_defaults.json")
     args = p.parse_args(argv)
     import torch
@@ -76,7 +87,7 @@ def main(argv=None):
             for k in range(args.splits):
                 Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.3, random_state=k,
                                                       stratify=y)
-                for name, est in contenders(k).items():
+                for name, est in contenders(k, args.ensemble).items():
                     t0 = time.perf_counter()
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore")
@@ -89,7 +100,7 @@ def main(argv=None):
                                  "log_loss": float(log_loss(yte, proba)), "fit_s": fit_s})
                     print(f"{dname:30s} {name:38s} s{k} acc {rows[-1]['accuracy']:.4f} "
                           f"nll {rows[-1]['log_loss']:.4f} ({fit_s:.1f} s)", flush=True)
-    names = list(contenders(0))
+    names = list(contenders(0, args.ensemble))
     data = list(datasets())
     tables = {}
     for metric, digits in (("accuracy", 4), ("log_loss", 4), ("train_accuracy", 4),
