@@ -50,13 +50,7 @@ def contenders(seed, with_ensemble=False):
 
     from sklearn_dl import DeepEnsembleClassifier, NNClassifier
 
-    if with_ensemble:
-        return {"NNClassifier()": NNClassifier(random_state=seed),
-                "DeepEnsembleClassifier(n_jobs=2)": DeepEnsembleClassifier(
-                    n_jobs=2, random_state=seed),
-                "MLPClassifier()": make_pipeline(StandardScaler(),
-                                                 MLPClassifier(random_state=seed))}
-    return {
+    every = {
         "NNClassifier()": NNClassifier(random_state=seed),
         "NNClassifier(hidden_layer_sizes=())": NNClassifier(hidden_layer_sizes=(),
                                                             random_state=seed),
@@ -64,6 +58,12 @@ def contenders(seed, with_ensemble=False):
         "MLPClassifier()": make_pipeline(StandardScaler(), MLPClassifier(random_state=seed)),
         "RandomForestClassifier()": RandomForestClassifier(random_state=seed),
     }
+    if with_ensemble:  # the single net, the ensemble of five, scikit-learn's MLP
+        return {"NNClassifier()": every["NNClassifier()"],
+                "DeepEnsembleClassifier(n_jobs=2)": DeepEnsembleClassifier(
+                    n_jobs=2, random_state=seed),
+                "MLPClassifier()": every["MLPClassifier()"]}
+    return every
 
 
 def main(argv=None):

@@ -82,14 +82,11 @@ def contenders(seed, n_rows, n_features, extra=(), only_extra=False):
 
     from sklearn_dl import NNClassifier
 
-    out = {}
-    if only_extra:
-        out["auto (1e-3)"] = (NNClassifier(random_state=seed), "auto")
-        for text in extra:
-            out[text] = (NNClassifier(random_state=seed, **_parse_setting(text)), None)
-        return out
+    out = {"auto (1e-3)": (NNClassifier(random_state=seed), "auto")} if only_extra else {}
     for text in extra:
         out[text] = (NNClassifier(random_state=seed, **_parse_setting(text)), None)
+    if only_extra:
+        return out
     for name, wd in SETTINGS.items():
         value = "auto" if wd is None else wd(n_rows, n_features) if callable(wd) else wd
         out[name] = (NNClassifier(weight_decay=value, random_state=seed), value)

@@ -35,9 +35,9 @@ hidden_layer_sizes : "auto", int or tuple of int, default="auto"
 "identity"} or nn.Module class, default="auto"
         Activation after each hidden layer.  "auto": when fitted on fewer than 5,000
         rows with early stopping on a validation split of at least 40 rows (400 rows at
-        the default 10 %, 200 for a classifier, which holds out 20 % there), the network is fitted with ReLU and with ELU (same split,
-        initialisation and batch order) and the one with the lower validation loss is
-        kept; ReLU otherwise.  The fitted ``activation_`` says which.
+        the default 10 %, 200 for a classifier, which holds out 20 % there), the
+        network is fitted with ReLU and with ELU (same split, initialisation and batch
+        order) and the one with the lower validation loss is kept; ReLU otherwise.  The fitted ``activation_`` says which.
     dropout : float in [0, 1) or "auto", default="auto"
         Dropout probability after each hidden layer (training only, unless
         ``mc_samples > 0``).  "auto": when the fit stops early on a validation split,
@@ -92,8 +92,8 @@ default="adam"
     validation_fraction : float in [0, 1) or None, default=None
         Share held out for validation; None means 0.1 with early stopping (0.2 for a
         table classifier on fewer than 1,000 rows, where 10 % is too few labels to pick
-        the best epoch on), else 0 (all data is used for training).  A positive value without early stopping only
-        records ``valid_loss`` in ``history_``."""
+        the best epoch on), else 0 (all data is used for training).  A positive value
+        without early stopping only records ``valid_loss`` in ``history_``."""
 
 _WEIGHT_DECAY_TABLES = """\
 weight_decay : float or "auto", default="auto"

@@ -231,7 +231,7 @@ class _PretrainedInputMixin(_ImageInputMixin):
             raise ValueError(
                 f"{name}: pixel_range=1 is for float images in [0, 1], but X holds "
                 f"{kind}, which are 0-255; keep pixel_range=255 (the default) for them.")
-        if kind == "integer pixels" and low is not None and (low < 0 or high > 255):
+        if kind == "integer pixels" and (low < 0 or high > 255):
             raise ValueError(
                 f"{name}: X holds integer pixels from {low:.0f} to {high:.0f}, outside "
                 f"0-255, the scale the {self.backbone!r} weights' preprocessing starts "

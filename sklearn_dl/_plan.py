@@ -24,9 +24,10 @@ estimators' docstrings), chosen by ``benchmarks/explore_defaults.py`` (its scree
   10 % (5 splits, ``benchmarks/results/explore_classifier_validation.json``).
   Regressors keep 0.1: with 20 % the default regressor lost a little on Boston (455
   rows, test NLL 2.316 -> 2.328) and concrete (927 rows, 3.081 -> 3.095; 5 splits,
-  ``results/uci_defaults_vf2.json``).  A body without hidden layers (a GLM: ``hidden_layer_sizes=()``) trains its
-  whole budget on all rows instead: a convex model does not overfit that way, and
-  stopping on a small validation share stops it short of the GLM's optimum.  It stops
+  ``results/uci_defaults_vf2.json``).  A body without hidden layers (a GLM:
+  ``hidden_layer_sizes=()``) trains its whole budget on all rows instead: a convex
+  model does not overfit that way, and stopping on a small validation share stops it
+  short of the GLM's optimum.  It stops
   once converged: the training loss has not improved by 1e-4 nats for ``patience``
   epochs.  Early stopping, too, counts improvements of at least 1e-4 nats only.
 * **patience="auto"**: a tenth of the epochs (tables) or about :data:`PATIENCE_STEPS`

@@ -155,16 +155,19 @@ def _open_image(path):
 _UNSCALED_MODES = ("I", "F")
 
 
-def _unscaled_mode_message(mode, what):
-    return (f"{what} has PIL mode {mode!r} (32-bit integer or float pixels), which has "
+def _refuse_unscaled_mode(mode, what):
+    """32-bit integer or float images have no pixel scale to read as 0-255."""
+    if mode in _UNSCALED_MODES:
+        raise ValueError(
+            f"{what} has PIL mode {mode!r} (32-bit integer or float pixels), which has "
             "no fixed pixel scale to read as 0-255: save it as an 8-bit or 16-bit image, "
             "or load it yourself and pass the pixels as an array.")
 
 
 def _decode(image, path, mode):
     """Decode the pixels; a truncated or damaged file is named, not a bare OSError."""
-    if image.mode in _UNSCALED_MODES:
-        raise ValueError(_unscaled_mode_message(image.mode, f"Image file {path!r}"))
+    # before the try: this refusal is no damaged file
+    _refuse_unscaled_mode(image.mode, f"Image file {path!r}")
     try:
         return _pil_to_chw(image, mode)
     except (OSError, SyntaxError, ValueError) as exc:  # PIL's decoders raise all three
@@ -187,13 +190,12 @@ def _pil_mode(images):
 
 
 def _pil_to_chw(image, mode):
+    _refuse_unscaled_mode(image.mode, "An image")
     if image.mode in _SIXTEEN_BIT_MODES:
         grey = np.asarray(image, dtype=np.float32) * (255.0 / 65535.0)
         a = grey if mode == "L" else np.repeat(grey[..., None], len(mode), axis=2)
         if mode == "RGBA":
             a[..., 3] = 255.0  # opaque, as PIL's convert gives
-    elif image.mode in _UNSCALED_MODES:
-        raise ValueError(_unscaled_mode_message(image.mode, "An image"))
     else:
         a = np.asarray(image.convert(mode))
     t = torch.from_numpy(np.array(a, dtype=np.float32))
@@ -270,9 +272,7 @@ class ImagePathDataset(torch.utils.data.Dataset):
             scan_all = self.mode is None
             for p in self.paths if scan_all else self.paths[:1]:
                 with _open_image(p) as im:
-                    if im.mode in _UNSCALED_MODES:  # before any pixel is decoded
-                        raise ValueError(_unscaled_mode_message(im.mode,
-                                                                f"Image file {p!r}"))
+                    _refuse_unscaled_mode(im.mode, f"Image file {p!r}")  # no decoding yet
                     grey &= im.mode in _GREY_PIL_MODES
                     size = (im.height, im.width)
                 if size0 is None:
