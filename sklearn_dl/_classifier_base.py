@@ -13,7 +13,6 @@ from sklearn.utils.validation import column_or_1d
 
 from ._base import _BaseNN
 from ._dask import dask_rows
-from .distributions import decompose_uncertainty
 from .families import Bernoulli, Categorical
 
 
@@ -213,40 +212,6 @@ class _NNClassifierBase(ClassifierMixin, _BaseNN):
             return self._link_prediction(X)
         proba = self.predict_proba(X)  # checks fittedness before classes_ is read
         return self.classes_[np.argmax(proba, axis=1)]
-
-    def predict_uncertainty(self, X, mc_samples=None, random_state=None):
-        """Aleatoric and epistemic parts of the predictive uncertainty per sample.
-
-        A single network has epistemic uncertainty only through MC dropout
-        (``mc_samples > 0``); otherwise that part is zero.
-
-        Parameters
-        ----------
-        X : array-like
-        mc_samples : int, default=None
-            MC dropout passes (None: the estimator's ``mc_samples``).
-        random_state : int or None, default=None
-            Seed of the dropout masks.
-
-        Returns
-        -------
-        Bunch
-            See :func:`sklearn_dl.distributions.decompose_uncertainty`.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from sklearn_dl import NNClassifier
-        >>> rng = np.random.RandomState(0)
-        >>> X = rng.normal(size=(100, 2))
-        >>> y = np.where(X[:, 0] + X[:, 1] > 0, "yes", "no")
-        >>> clf = NNClassifier(dropout=0.2, mc_samples=10, max_epochs=10,
-        ...                    random_state=0).fit(X, y)
-        >>> sorted(clf.predict_uncertainty(X[:3]))
-        ['entropy', 'expected_entropy', 'mutual_information']
-        """
-
-        return decompose_uncertainty(self._predictive(X, mc_samples, random_state))
 
     def predict_dist(self, X, mc_samples=None, random_state=None):
         """The predictive distribution over the class labels for each row of ``X``.

@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._param_checks import _check_number
 from ._validation import allocation_failure, memory_error
-from .distributions import MixtureDistribution, ParametricDistribution
+from .distributions import MixtureDistribution, ParametricDistribution, decompose_uncertainty
 
 _DROPOUT_TYPES = (torch.nn.Dropout, torch.nn.Dropout1d, torch.nn.Dropout2d,
                   torch.nn.Dropout3d, torch.nn.AlphaDropout, torch.nn.FeatureAlphaDropout)
@@ -174,3 +174,43 @@ class _ForwardMixin:
         comps = [ParametricDistribution(self.family_, self._user_params(raw), classes)
                  for raw in raws]
         return comps[0] if len(comps) == 1 else MixtureDistribution(comps)
+
+    def predict_uncertainty(self, X, mc_samples=None, random_state=None):
+        """Aleatoric and epistemic parts of the predictive uncertainty per sample.
+
+        A single network has epistemic uncertainty only through MC dropout
+        (``mc_samples > 0``); otherwise that part is zero.  A regressor's parts are
+        variances (``aleatoric``, ``epistemic``, ``total``), a classifier's are
+        entropies in nats (``entropy``, ``expected_entropy``, ``mutual_information``).
+
+        Parameters
+        ----------
+        X : array-like
+        mc_samples : int, default=None
+            MC dropout passes (None: the estimator's ``mc_samples``).
+        random_state : int or None, default=None
+            Seed of the dropout masks.
+
+        Returns
+        -------
+        Bunch
+            See :func:`sklearn_dl.distributions.decompose_uncertainty`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dl import GaussianNLLRegressor, NNClassifier
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.normal(size=(100, 2))
+        >>> y = X[:, 0] + rng.normal(scale=0.5, size=100)
+        >>> reg = GaussianNLLRegressor(dropout=0.2, mc_samples=10, max_epochs=10,
+        ...                            random_state=0).fit(X, y)
+        >>> u = reg.predict_uncertainty(X[:3])
+        >>> sorted(u), bool(np.all(u.epistemic > 0))
+        (['aleatoric', 'epistemic', 'total'], True)
+        >>> clf = NNClassifier(dropout=0.2, mc_samples=10, max_epochs=10,
+        ...                    random_state=0).fit(X, np.where(y > 0, "yes", "no"))
+        >>> sorted(clf.predict_uncertainty(X[:3]))
+        ['entropy', 'expected_entropy', 'mutual_information']
+        """
+        return decompose_uncertainty(self._predictive(X, mc_samples, random_state))

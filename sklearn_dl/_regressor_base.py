@@ -13,7 +13,6 @@ from sklearn.utils import check_array
 
 from ._base import _BaseNN, _check_number, weighted_mean_std
 from ._dask import dask_rows
-from .distributions import decompose_uncertainty
 from .families import get_family
 from .families._support import get_support
 
@@ -240,40 +239,6 @@ class _DistributionalRegressor(RegressorMixin, _BaseNN):
         """
 
         return self._predictive(X, mc_samples=mc_samples, random_state=random_state)
-
-    def predict_uncertainty(self, X, mc_samples=None, random_state=None):
-        """Aleatoric and epistemic parts of the predictive uncertainty per sample.
-
-        A single network has epistemic uncertainty only through MC dropout
-        (``mc_samples > 0``); otherwise that part is zero.
-
-        Parameters
-        ----------
-        X : array-like
-        mc_samples : int, default=None
-            MC dropout passes (None: the estimator's ``mc_samples``).
-        random_state : int or None, default=None
-            Seed of the dropout masks.
-
-        Returns
-        -------
-        Bunch
-            See :func:`sklearn_dl.distributions.decompose_uncertainty`.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from sklearn_dl import GaussianNLLRegressor
-        >>> rng = np.random.RandomState(0)
-        >>> X = rng.normal(size=(100, 2))
-        >>> y = X[:, 0] + rng.normal(scale=0.5, size=100)
-        >>> reg = GaussianNLLRegressor(dropout=0.2, mc_samples=10, max_epochs=10,
-        ...                            random_state=0).fit(X, y)
-        >>> u = reg.predict_uncertainty(X[:3])
-        >>> sorted(u), bool(np.all(u.epistemic > 0))
-        (['aleatoric', 'epistemic', 'total'], True)
-        """
-        return decompose_uncertainty(self._predictive(X, mc_samples, random_state))
 
     @dask_rows
     def predict_interval(self, X, alpha=0.1):
