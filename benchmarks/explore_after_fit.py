@@ -54,6 +54,8 @@ def main(argv=None):
                    default=["concrete", "bostonHousing", "wine-quality-red"])
     p.add_argument("--splits", type=int, default=5)
     p.add_argument("--first-split", type=int, default=0)
+    p.add_argument("--no-refit", action="store_true",
+                   help="only the recalibrations (no refit: one fit per split)")
     p.add_argument("--out", default="explore_after_fit.json")
     args = p.parse_args(argv)
     torch.set_num_threads(1)
@@ -62,7 +64,9 @@ def main(argv=None):
     from sklearn_dl import GaussianNLLRegressor
     from sklearn_dl.datasets import load_uci_regression
 
-    variants = ["defaults", "recalibrated", "recalibrated_sqrt", "same_epochs", "same_steps"]
+    variants = ["defaults", "recalibrated", "recalibrated_sqrt"]
+    refits = [] if args.no_refit else ["same_epochs", "same_steps"]
+    variants += refits
     rows, summary = [], []
     for name in args.datasets:
         per = {v: [] for v in variants}
@@ -82,12 +86,16 @@ def main(argv=None):
             def nll(scale, mean=mean, sd=sd):
                 return float(-np.mean(stats.norm.logpdf(y_te, mean, sd * scale)))
 
-            row = dict(data=name, split=k, factor=factor, best_epoch=reg.best_epoch_,
+            z_test = (y_te - mean) / sd
+            row = dict(data=name, split=k, factor=factor,
+                       test_factor=float(np.sqrt(np.mean(z_test ** 2))), best_epoch=reg.best_epoch_,
                        setting=[list(reg.hidden_layer_sizes_), reg.activation_, reg.dropout_],
                        defaults=nll(1.0), recalibrated=nll(factor),
                        recalibrated_sqrt=nll(np.sqrt(factor)))
             for variant, epochs in (("same_epochs", reg.best_epoch_),
                                     ("same_steps", max(1, round(0.9 * reg.best_epoch_)))):
+                if variant not in refits:
+                    continue
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     refit = GaussianNLLRegressor(
@@ -99,7 +107,8 @@ def main(argv=None):
             for v in variants:
                 per[v].append(row[v])
             rows.append(row)
-            print(f"{name:16s} split {k}: factor {factor:.3f}, "
+            print(f"{name:16s} split {k}: factor {factor:.3f} "
+                  f"(test {row['test_factor']:.3f}), "
                   + ", ".join(f"{v} {row[v]:.3f}" for v in variants), flush=True)
         line = {v: mean_se(per[v]) for v in variants}
         summary.append(dict(data=name, **{v: m for v, (m, _) in line.items()},
