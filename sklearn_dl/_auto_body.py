@@ -207,15 +207,18 @@ def candidates(est, n_rows):
     return [None]
 
 
-def fit_as_candidate(est, setting, fit):
-    """Run ``fit()`` (``est``'s own fit) as the candidate with the body ``setting``."""
+def fit_as_candidate(est, setting, fit, label=None):
+    """Run ``fit()`` (``est``'s own fit) as the candidate with the body ``setting``;
+    ``label`` names it in the progress bar (``verbose=1``)."""
     if setting is None:
         return fit()
     est._body_candidate = dict(setting)
+    est._candidate_label = label
     try:
         return fit()
     finally:
         est.__dict__.pop("_body_candidate", None)
+        est.__dict__.pop("_candidate_label", None)
 
 
 def _score(est, setting=None, n_rows=0):
@@ -261,11 +264,11 @@ def _validation_rows(est, n_rows):
     return math.ceil(plan.validation_fraction * n_rows) if plan.early_stopping else 0
 
 
-def _fit_candidate(est, fit_once, setting):
+def _fit_candidate(est, fit_once, setting, label=None):
     """Fit with the body ``setting``; returns the warnings it raised (not yet emitted)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fit_as_candidate(est, setting, fit_once)
+        fit_as_candidate(est, setting, fit_once, label)
     interrupted = any(issubclass(w.category, FitInterruptedWarning) for w in caught)
     return caught, interrupted
 
@@ -285,6 +288,21 @@ def _describe(setting, other):
     return ", ".join(f"{k}={v!r}" for k, v in setting.items() if other.get(k) != v)
 
 
+def _labels(settings):
+    """``"k/n: name=value, ..."`` per setting, naming only what the settings vary in."""
+    varying = [k for k in settings[0] if len({repr(s.get(k)) for s in settings}) > 1]
+    return [f"{i}/{len(settings)}: " + ", ".join(f"{k}={s.get(k)!r}" for k in varying)
+            for i, s in enumerate(settings, 1)], varying
+
+
+def _report_choice(est, setting, varying, n_compared):
+    """With ``verbose``, say which body the comparison kept (after the progress bars)."""
+    if est.verbose:
+        kept = ", ".join(f"{k}={setting.get(k)!r}" for k in varying)
+        print(f"{type(est).__name__}: kept {kept} of {n_compared} bodies compared on the "
+              f"validation loss (best valid_loss {-est.best_validation_score_:.4f}).")
+
+
 def fit_choosing_body(est, n_rows, fit_once):
     """Run ``fit_once()`` (one complete, atomic fit of ``est``) once per candidate.
 
@@ -302,16 +320,17 @@ def fit_choosing_body(est, n_rows, fit_once):
         fit_once()
         return est
     before = dict(est.__dict__)
-    caught, interrupted = _fit_candidate(est, fit_once, settings[0])
+    labels, varying = _labels(settings)
+    caught, interrupted = _fit_candidate(est, fit_once, settings[0], labels[0])
     if interrupted or _score(est) is None:
         _reemit(caught)  # a stop the user asked for, or nothing to compare on
         return est
     best_state, best_caught, best_setting = dict(est.__dict__), caught, settings[0]
     best_score = _score(est, settings[0], n_rows)
-    for setting in settings[1:]:
+    for setting, label in zip(settings[1:], labels[1:]):
         _keep(est, before)
         try:
-            caught, interrupted = _fit_candidate(est, fit_once, setting)
+            caught, interrupted = _fit_candidate(est, fit_once, setting, label)
         except BaseException:
             _keep(est, before)
             raise
@@ -330,5 +349,6 @@ def fit_choosing_body(est, n_rows, fit_once):
             best_state, best_caught, best_setting = dict(est.__dict__), caught, setting
             best_score = score
     _keep(est, best_state)
+    _report_choice(est, best_setting, varying, len(settings))
     _reemit(best_caught)
     return est

@@ -138,8 +138,10 @@ mc_samples : int, default=0
     random_state : int, RandomState or None, default=None
         Seeds weight initialisation, dropout, shuffling and the validation split.
     verbose : int, default=0
-        0 silent, 1 a progress bar over epochs with the training and validation loss,
-        2 skorch's per-epoch table."""
+        0 silent, 1 a progress bar over epochs with the training and validation loss
+        (where an "auto" body compares candidates, one bar per candidate titled with
+        it, then a line naming the one kept), 2 skorch's per-epoch table (best values
+        in colour in a terminal or notebook, marked with ``*`` in a log)."""
 
 ATTRIBUTES = """\
 net_ : skorch.NeuralNet

@@ -239,7 +239,12 @@ class _FitMixin:
             device=self._device,
             shuffle_seed=shuffle_seed, train_transform=train_transform,
             verbose=self.verbose, monitor=monitor, outputs=outputs,
-            progress_desc=type(self).__name__, **self._fine_tuning(module))
+            progress_desc=self._progress_desc(), **self._fine_tuning(module))
+
+    def _progress_desc(self):
+        """The progress bar's title: the estimator, and which compared body it fits."""
+        label = getattr(self, "_candidate_label", None)
+        return type(self).__name__ + (f" [{label}]" if label else "")
 
     def _split(self, n, y, seed, frac):
         if not frac:

@@ -270,6 +270,47 @@ def test_verbose_progress_bar(data, capsys):
     assert capsys.readouterr().err == ""
 
 
+def test_verbose_names_compared_bodies_and_prints_messages_after_the_bar(monkeypatch):
+    import io
+    import pickle
+    import sys
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(400, 3))
+    y = 2 * X[:, 0] + rng.normal(size=400)
+    screen = io.StringIO()  # stdout and stderr on one screen, as in a terminal
+    monkeypatch.setattr(sys, "stdout", screen)
+    monkeypatch.setattr(sys, "stderr", screen)
+    est = GaussianNLLRegressor(max_epochs=60, early_stopping=True, patience=2, verbose=1,
+                               random_state=0).fit(X, y)
+    monkeypatch.undo()
+    lines = screen.getvalue().splitlines()
+    # four compared bodies, each bar titled with what it varies in
+    assert any("[1/4: activation='relu', dropout=0.1]" in line for line in lines)
+    assert any("[4/4: activation='elu', dropout=0.0]" in line for line in lines)
+    # early stopping's message follows its closed bar on a line of its own
+    stops = [line for line in lines if "Stopping since" in line]
+    assert len(stops) == 4
+    assert all(line.startswith("Stopping since valid_loss has not improved")
+               for line in stops)
+    last = lines[-1]
+    kept = f"activation={est.activation_!r}, dropout={est.dropout_!r}"
+    assert last.startswith(f"GaussianNLLRegressor: kept {kept} of 4 bodies")
+    assert f"{-est.best_validation_score_:.4f}" in last
+    # the bar's message hook pickles with the net
+    assert np.allclose(pickle.loads(pickle.dumps(est)).predict(X[:5]), est.predict(X[:5]))
+
+
+def test_verbose_table_has_no_colour_codes_in_a_log(data, capsys):
+    X, y, _ = data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        GaussianNLLRegressor(max_epochs=3, verbose=2, random_state=0).fit(X, y)
+    out = capsys.readouterr().out
+    assert "train_loss" in out and "\x1b[" not in out
+    assert "*" in out  # the best values are marked instead
+
+
 # -- targets and parameters: clear errors or sklearn's behaviour -------------------------
 def test_poisson_accepts_rates_with_exposure_and_keeps_nll_finite():
     rng = np.random.RandomState(0)

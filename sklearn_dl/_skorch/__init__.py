@@ -12,7 +12,9 @@ this package adds
 * :class:`TrainingMonitor` (``monitor``): keeps the best weights seen, detects divergence
   (non-finite or exploding losses, non-finite weights) and records why training stopped,
   so the estimator can restore the best weights after a divergence or an interrupt;
-* :class:`EpochProgress` (``callbacks``): a tqdm progress bar over epochs (``verbose=1``);
+* :class:`EpochProgress` (``callbacks``): a tqdm progress bar over epochs (``verbose=1``),
+  and :class:`EpochTable`, skorch's per-epoch table without colour codes in logs
+  (``verbose=2``);
 * skorch's own callbacks as plain data for ``sklearn_dl.save`` (``saving``);
 * a scoring view of the net (:class:`NetOutputs`, ``net``): skorch's ``EpochScoring``
   with a string scorer sees predictions and targets in the estimator's terms (labels,
@@ -27,7 +29,7 @@ and the estimators look them up here at call time, so patching ``_skorch.make_ne
 
 from __future__ import annotations
 
-from .callbacks import EpochProgress, _user_callbacks, _UserTargets, callback_names
+from .callbacks import EpochProgress, EpochTable, _user_callbacks, _UserTargets, callback_names
 from .data import (
     ArrayDataset,
     BatchIterator,
@@ -62,6 +64,7 @@ __all__ = [
     "BatchIterator",
     "DistributionNet",
     "EpochProgress",
+    "EpochTable",
     "FamilyNLL",
     "NetOutputs",
     "TrainingMonitor",

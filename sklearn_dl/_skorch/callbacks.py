@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
+from numbers import Number
 
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, PrintLog
 from skorch.callbacks.scoring import ScoringBase
 
 from .data import ArrayDataset
@@ -15,6 +16,8 @@ class EpochProgress(Callback):
 
     tqdm writes plain text (no colour codes) to stderr; in a notebook ``tqdm.auto`` shows
     a widget.  When stderr is not a terminal the bar refreshes at most every few seconds.
+    Messages of other callbacks sent to :meth:`note` (early stopping's "Stopping
+    since ...") are printed once the bar is closed, not into its line.
     """
 
     def __init__(self, desc="fit", total=None):
@@ -23,12 +26,20 @@ class EpochProgress(Callback):
 
     def initialize(self):
         self.bar_ = None
+        self.notes_ = []
         return self
+
+    def note(self, text):
+        """Print ``text`` to stdout after the bar closes (a callback's ``sink``)."""
+        if self.bar_ is None:
+            print(text)
+        else:
+            self.notes_.append(text)
 
     def on_train_begin(self, net, **kwargs):
         from tqdm.auto import tqdm
 
-        tty = hasattr(sys.stderr, "isatty") and sys.stderr.isatty()
+        tty = _isatty(sys.stderr)
         self.bar_ = tqdm(total=self.total or net.max_epochs, desc=self.desc, unit="epoch",
                          file=sys.stderr, leave=True, dynamic_ncols=tty,
                          mininterval=0.1 if tty else 5.0, ascii=not tty)
@@ -47,11 +58,44 @@ class EpochProgress(Callback):
         if self.bar_ is not None:
             self.bar_.close()
             self.bar_ = None
+        notes, self.notes_ = getattr(self, "notes_", []), []
+        for text in notes:
+            print(text)
 
     def __getstate__(self):
         state = dict(self.__dict__)
         state["bar_"] = None  # a tqdm bar holds a stream: never pickled
         return state
+
+
+class EpochTable(PrintLog):
+    """skorch's per-epoch table (``verbose=2``), in colour only where colour shows.
+
+    skorch colours each column's best value with ANSI codes.  In a log file or a pipe
+    they are noise, so when stdout is neither a terminal nor a notebook the best values
+    are marked with ``*`` instead.
+    """
+
+    def initialize(self):
+        super().initialize()
+        self.colour_ = _isatty(sys.stdout) or "ipykernel" in sys.modules
+        return self
+
+    def format_row(self, row, key, color):
+        if getattr(self, "colour_", True):
+            return super().format_row(row, key, color)
+        text = super().format_row({key: row[key]}, key, color)  # no "_best": no colour
+        if key + "_best" in row and isinstance(row[key], Number) \
+                and not isinstance(row[key], bool):
+            text += "*" if row[key + "_best"] else " "
+        return text
+
+
+def _isatty(stream):
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # no such method, or a closed stream
+        return False
 
 
 class _UserTargets(Callback):

@@ -10,7 +10,7 @@ from skorch.helper import predefined_split
 from skorch.utils import to_numpy
 from torch import nn
 
-from .callbacks import EpochProgress, _user_callbacks
+from .callbacks import EpochProgress, EpochTable, _user_callbacks
 from .data import ArrayDataset, BatchIterator, ShuffleSeeds, eval_batch_size
 from .monitor import TrainingMonitor
 from .optim import optimizer_options, resolve_optimizer
@@ -209,8 +209,8 @@ def make_net(module, family, *, train_data, valid_data=None, optimizer="adam", l
     if param_groups:
         extra["optimizer__param_groups"] = list(param_groups)
     # skorch's default callbacks run on every batch: drop those with nothing to do
-    if verbose < 2:
-        extra["callbacks__print_log"] = None
+    # verbose=2: skorch's table, without colour codes in logs and pipes
+    extra["callbacks__print_log"] = EpochTable() if verbose >= 2 else None
     if valid_data is None:
         extra["callbacks__valid_loss"] = None
     else:  # the validation pass needs no gradients: a small table in one or two batches
@@ -224,12 +224,15 @@ def make_net(module, family, *, train_data, valid_data=None, optimizer="adam", l
         stop = ("early_stopping", "valid_loss")
     elif converge:
         stop = ("convergence", "train_loss")
+    # verbose=1: the bar prints the stopping message once it is closed, not into its line
+    progress = EpochProgress(desc=progress_desc) if verbose == 1 else None
     if stop is not None:
         cbs.append((stop[0], EarlyStopping(
             monitor=stop[1], patience=patience, threshold=LOSS_TOLERANCE,
-            threshold_mode="abs", lower_is_better=True, load_best=False)))
-    if verbose == 1:
-        cbs.append(("progress", EpochProgress(desc=progress_desc)))
+            threshold_mode="abs", lower_is_better=True, load_best=False,
+            sink=progress.note if progress is not None else print)))
+    if progress is not None:
+        cbs.append(("progress", progress))
     cbs.extend(_user_callbacks(callbacks, outputs or NetOutputs(family)))
     return DistributionNet(
         module=module,
