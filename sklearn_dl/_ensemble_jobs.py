@@ -17,6 +17,7 @@ from sklearn.base import clone
 
 from . import _warn
 from ._auto_body import better_candidate, candidates, fit_as_candidate, num_rows
+from ._progress import progress_bar
 
 
 #: a number in a warning's text (members' warnings differing only in these are one)
@@ -28,7 +29,7 @@ _NUMBER = re.compile(r"\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 BODY_CHOICES = ("shared", "each")
 
 
-def fit_members(members, X, y, sample_weight, n_jobs, body_choice="shared"):
+def fit_members(members, X, y, sample_weight, n_jobs, body_choice="shared", progress=None):
     """Fit ``members`` (unfitted, seeded clones) on ``(X, y)``; returns them fitted.
 
     With ``n_jobs > 1`` they train in joblib worker processes, each limited to
@@ -40,7 +41,8 @@ def fit_members(members, X, y, sample_weight, n_jobs, body_choice="shared"):
     setting it keeps (tuned once, as one tunes a model before ensembling it: a fifth of
     the candidate fits for five members).  With ``"each"`` every member compares its
     own, and each ends up as its own ``fit`` would leave it.  Each distinct warning is
-    emitted once.
+    emitted once.  ``progress``: the title of a progress bar over the fits (none when
+    false).
     """
     cores = os.cpu_count() or 1
     n_jobs = 1 if n_jobs is None else n_jobs
@@ -56,11 +58,17 @@ def fit_members(members, X, y, sample_weight, n_jobs, body_choice="shared"):
             for k, setting in enumerate(member_settings)]
     workers = min(max(len(jobs), len(members) - 1), n_jobs)
     threads = max(1, cores // workers) if workers > 1 else None
-    with Parallel(n_jobs=workers) as parallel:
+    n_fits = len(jobs) + (len(members) - 1 if shared else 0)
+    with Parallel(n_jobs=workers, return_as="generator") as parallel, \
+            progress_bar(n_fits, progress or "", "fit", disable=not progress) as bar:
         def run(jobs):
-            return parallel(
-                delayed(_fit_member)(m, X, y, sample_weight, threads, setting, os.getpid())
-                for _, m, setting in jobs)
+            done = []  # in the jobs' order, counted on the bar as they finish
+            for fit in parallel(delayed(_fit_member)(m, X, y, sample_weight, threads,
+                                                     setting, os.getpid())
+                                for _, m, setting in jobs):
+                done.append(fit)
+                bar.update(1)
+            return done
 
         fitted = _best_fits(jobs, run(jobs), n_rows)
         if shared:

@@ -80,7 +80,8 @@ class _BaseDeepEnsemble(_RStyleMixin, MetaEstimatorMixin, BaseEstimator):
         seeds = rng.randint(0, 2**31 - 1, size=self.n_estimators)
         members = [clone(base).set_params(random_state=int(s)) for s in seeds]
         self.estimators_ = fit_members(members, X, y, sample_weight, self.n_jobs,
-                                       self.body_choice)
+                                       self.body_choice, progress=self.verbose and
+                                       f"{type(self).__name__} ({len(members)} members)")
         first = self.estimators_[0]
         for attr in ("n_features_in_", "feature_names_in_", "classes_", "image_shape_"):
             if hasattr(first, attr):
@@ -262,6 +263,10 @@ class DeepEnsembleRegressor(RegressorMixin, _BaseDeepEnsemble):
         fit plus one candidate fit per other member); ``"each"`` lets every member
         choose its own (each as its own ``fit`` would leave it; ``n_estimators`` times
         the comparisons).
+    verbose : int, default=0
+        1 or more: a progress bar over the member fits (a member whose "auto" body
+        compares candidates counts one fit per candidate).  Each member's own output
+        follows its ``verbose``.
 
     Attributes
     ----------
@@ -285,12 +290,13 @@ class DeepEnsembleRegressor(RegressorMixin, _BaseDeepEnsemble):
     """
 
     def __init__(self, estimator=None, *, n_estimators=5, n_jobs=None, random_state=None,
-                 body_choice="shared"):
+                 body_choice="shared", verbose=0):
         self.estimator = estimator
         self.n_estimators = n_estimators
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.body_choice = body_choice
+        self.verbose = verbose
 
     def _default_estimator(self):
         from .regression import GaussianNLLRegressor
@@ -375,6 +381,8 @@ class DeepEnsembleClassifier(ClassifierMixin, _BaseDeepEnsemble):
     random_state : int, RandomState or None, default=None
     body_choice : {"shared", "each"}, default="shared"
         As for :class:`DeepEnsembleRegressor`.
+    verbose : int, default=0
+        As for :class:`DeepEnsembleRegressor`.
 
     Attributes
     ----------
@@ -394,12 +402,13 @@ class DeepEnsembleClassifier(ClassifierMixin, _BaseDeepEnsemble):
     """
 
     def __init__(self, estimator=None, *, n_estimators=5, n_jobs=None, random_state=None,
-                 body_choice="shared"):
+                 body_choice="shared", verbose=0):
         self.estimator = estimator
         self.n_estimators = n_estimators
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.body_choice = body_choice
+        self.verbose = verbose
 
     def _default_estimator(self):
         from .classification import NNClassifier

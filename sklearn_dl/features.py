@@ -18,20 +18,19 @@ dask array or bag returns a lazy dask array computed chunk by chunk on the worke
 from __future__ import annotations
 
 import os
-import sys
 import threading
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import validate_data
-from tqdm.auto import tqdm
 
 from . import _skorch
 from ._base import _check_number, resolve_device
 from ._dask import dask_rows, is_dask_collection
 from ._feature_store import _FeatureStore, _image_digest
 from ._parallel import worker_threads
+from ._progress import progress_bar
 from ._image_base import _PretrainedInputMixin, _is_pil_list
 from .bodies.pretrained import build_feature_extractor, resolve_weights
 from ._validation import allocation_failure, numeric_input, refuse_sparse
@@ -390,11 +389,8 @@ class PretrainedFeatureTransformer(_PretrainedInputMixin, TransformerMixin, Base
 
     def _progress(self, n, n_cached):
         """tqdm bar over the ``n`` images (the cached ones counted at once)."""
-        stream = sys.stderr
-        plain = not (hasattr(stream, "isatty") and stream.isatty())
-        bar = tqdm(total=n, initial=n_cached, desc=f"{self.backbone} features", unit="img",
-                   file=stream, disable=not self.verbose, ascii=True if plain else None,
-                   leave=True)
+        bar = progress_bar(n, f"{self.backbone} features", "img",
+                           disable=not self.verbose, initial=n_cached)
         if n_cached and self.verbose:
             bar.set_postfix_str(f"{n_cached} cached", refresh=False)
         return bar

@@ -203,6 +203,25 @@ def test_bad_n_estimators(bad, match):
         DeepEnsembleRegressor(estimator="nope").fit(X, y)
 
 
+@pytest.mark.parametrize("n_jobs", [None, 2])
+def test_verbose_ensemble_counts_its_fits_on_a_bar(n_jobs, capsys):
+    X, y = _tiny()
+    member = GaussianNLLRegressor(hidden_layer_sizes=(4,), max_epochs=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        quiet = DeepEnsembleRegressor(member, n_estimators=3, n_jobs=n_jobs,
+                                      random_state=0).fit(X, y)
+        assert capsys.readouterr().err == ""
+        loud = DeepEnsembleRegressor(member, n_estimators=3, n_jobs=n_jobs, verbose=1,
+                                     random_state=0).fit(X, y)
+    err = capsys.readouterr().err
+    assert "DeepEnsembleRegressor (3 members)" in err and "3/3" in err
+    # the bar changes nothing else: the same members, in the same order
+    assert np.array_equal(quiet.predict(X), loud.predict(X))
+    with pytest.raises(ValueError, match="verbose must be"):
+        DeepEnsembleRegressor(member, verbose=-1).fit(X, y)
+
+
 # -- MC dropout ------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def dropout_net(hetero):

@@ -8,6 +8,7 @@ from numbers import Number
 from skorch.callbacks import Callback, PrintLog
 from skorch.callbacks.scoring import ScoringBase
 
+from .._progress import isatty, progress_bar
 from .data import ArrayDataset
 
 
@@ -37,12 +38,7 @@ class EpochProgress(Callback):
             self.notes_.append(text)
 
     def on_train_begin(self, net, **kwargs):
-        from tqdm.auto import tqdm
-
-        tty = _isatty(sys.stderr)
-        self.bar_ = tqdm(total=self.total or net.max_epochs, desc=self.desc, unit="epoch",
-                         file=sys.stderr, leave=True, dynamic_ncols=tty,
-                         mininterval=0.1 if tty else 5.0, ascii=not tty)
+        self.bar_ = progress_bar(self.total or net.max_epochs, self.desc, "epoch")
 
     def on_epoch_end(self, net, **kwargs):
         if self.bar_ is None:
@@ -78,7 +74,7 @@ class EpochTable(PrintLog):
 
     def initialize(self):
         super().initialize()
-        self.colour_ = _isatty(sys.stdout) or "ipykernel" in sys.modules
+        self.colour_ = isatty(sys.stdout) or "ipykernel" in sys.modules
         return self
 
     def format_row(self, row, key, color):
@@ -89,13 +85,6 @@ class EpochTable(PrintLog):
                 and not isinstance(row[key], bool):
             text += "*" if row[key + "_best"] else " "
         return text
-
-
-def _isatty(stream):
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):  # no such method, or a closed stream
-        return False
 
 
 class _UserTargets(Callback):
