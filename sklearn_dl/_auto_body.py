@@ -288,18 +288,23 @@ def _describe(setting, other):
     return ", ".join(f"{k}={v!r}" for k, v in setting.items() if other.get(k) != v)
 
 
+def _pairs(setting, keys):
+    """``setting``'s values of ``keys`` as ``name=value`` pairs."""
+    return ", ".join(f"{k}={setting.get(k)!r}" for k in keys)
+
+
 def _labels(settings):
     """``"k/n: name=value, ..."`` per setting, naming only what the settings vary in."""
     varying = [k for k in settings[0] if len({repr(s.get(k)) for s in settings}) > 1]
-    return [f"{i}/{len(settings)}: " + ", ".join(f"{k}={s.get(k)!r}" for k in varying)
+    return [f"{i}/{len(settings)}: {_pairs(s, varying)}"
             for i, s in enumerate(settings, 1)], varying
 
 
 def _report_choice(est, setting, varying, n_compared):
     """With ``verbose``, say which body the comparison kept (after the progress bars)."""
     if est.verbose:
-        kept = ", ".join(f"{k}={setting.get(k)!r}" for k in varying)
-        print(f"{type(est).__name__}: kept {kept} of {n_compared} bodies compared on the "
+        print(f"{type(est).__name__}: kept {_pairs(setting, varying)} of {n_compared} "
+              "bodies compared on the "
               f"validation loss (best valid_loss {-est.best_validation_score_:.4f}).")
 
 

@@ -4,11 +4,11 @@ estimators and their mixture)."""
 
 from __future__ import annotations
 
-import numpy as np
 from sklearn.base import is_classifier, is_regressor
 
 from ._base import _check_number
 from ._ensemble_jobs import BODY_CHOICES
+from ._param_checks import check_verbose
 from ._validation import check_random_state_param
 
 
@@ -20,8 +20,7 @@ def check_ensemble_params(ens):
         if ens.n_jobs == 0:
             raise ValueError("n_jobs must be a non-zero int or None, got 0.")
     check_random_state_param(ens.random_state)
-    if not isinstance(ens.verbose, (bool, np.bool_)):  # True means 1, as in sklearn
-        _check_number("verbose", ens.verbose, low=0, integer=True)
+    check_verbose(ens.verbose)
     if not (isinstance(ens.body_choice, str) and ens.body_choice in BODY_CHOICES):
         raise ValueError(f"body_choice must be one of {BODY_CHOICES}; got "
                          f"{ens.body_choice!r}.")

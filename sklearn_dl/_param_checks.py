@@ -34,6 +34,12 @@ def _check_number(name, value, *, low=None, high=None, integer=False, low_open=F
         raise ValueError(f"{name} must be in {lo}{low}, {high}{hi}, got {value!r}.")
 
 
+def check_verbose(verbose):
+    """``verbose`` must be a non-negative int (True means 1, as in scikit-learn)."""
+    if not isinstance(verbose, (bool, np.bool_)):
+        _check_number("verbose", verbose, low=0, integer=True)
+
+
 def _check_auto(name, value, **kwargs):
     """``"auto"`` or a number checked by :func:`_check_number`."""
     if isinstance(value, str) and value == "auto":
@@ -81,8 +87,7 @@ class _ParamChecksMixin:
         _check_number("validation_fraction", self.validation_fraction, low=0, high=1,
                       high_open=True, allow_none=True)
         _check_number("mc_samples", self.mc_samples, low=0, integer=True)
-        if not isinstance(self.verbose, (bool, np.bool_)):  # True means 1, as in sklearn
-            _check_number("verbose", self.verbose, low=0, integer=True)
+        check_verbose(self.verbose)
         if not (self.early_stopping == "auto" or isinstance(self.early_stopping,
                                                              (bool, np.bool_))):
             raise ValueError(f"early_stopping must be True, False or 'auto', got "

@@ -13,6 +13,7 @@ import platform
 import sys
 import time
 
+from .._progress import progress_bar
 from ._report import write_report
 from ._sections import SECTIONS, Section
 
@@ -44,13 +45,10 @@ def run_demo(out_dir="demo_output", quick=False, progress=True, stream=None):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import pandas as pd
-    from tqdm.auto import tqdm
 
     stream = stream or sys.stdout
     t0 = time.perf_counter()
-    bar = tqdm(total=len(SECTIONS), desc="demo", unit="section", file=sys.stderr,
-               disable=not progress, ascii=not (hasattr(sys.stderr, "isatty")
-                                                and sys.stderr.isatty()))
+    bar = progress_bar(len(SECTIONS), "demo", "section", disable=not progress)
 
     def step(message):
         bar.set_postfix_str(message[:60], refresh=True)
