@@ -44,10 +44,12 @@ from ._training_trust import (  # noqa: F401
 )
 
 
-def weighted_mean_std(a, w, center=True):
+def weighted_mean_std(a, w, center=True, constant_scale=1.0):
     """Column means and standard deviations of ``a`` under weights ``w`` (float64).
 
-    Zero deviations (constant columns) are replaced by one, so dividing is safe.  With
+    Zero deviations (constant columns) are replaced by ``constant_scale``: one keeps
+    dividing safe; ``inf`` maps the column to zero whatever its value (an input
+    standardisation: a constant column carries nothing to learn from).  With
     ``center=False`` the "mean" is zero and the scale the root mean square: a model
     without intercept must not be shifted (a shift would bring an intercept back).
     """
@@ -57,7 +59,7 @@ def weighted_mean_std(a, w, center=True):
     # a constant column of large values has a rounding-noise sd of about n * eps * |mean|
     # (as in scikit-learn's StandardScaler); dividing by it would blow the noise up
     noise = len(a) * np.finfo(np.float64).eps * np.abs(mean)
-    std[~(std > np.maximum(1e-12, noise))] = 1.0
+    std[~(std > np.maximum(1e-12, noise))] = constant_scale
     return mean, std
 
 

@@ -7,11 +7,46 @@ import math
 
 import numpy as np
 import torch
+from torch import nn
 from sklearn.utils.validation import check_is_fitted
 
 from . import _skorch
+from .distributions import ParametricDistribution
 
 PREDICT_TYPES = ("response", "link")
+
+
+def _own_linear(module):
+    """``module`` itself, or the Linear a head wraps (``LinearWithConstants.linear``)."""
+    return module if isinstance(module, nn.Linear) else getattr(module, "linear", None)
+
+
+def aliased_inputs(module):
+    """Mask of the inputs the standardisation feeds to the net as 0 (constant in the
+    training rows, scale inf), or None without a standardisation."""
+    scale = getattr(module.preprocess, "scale", None)
+    return None if scale is None else ~torch.isfinite(scale).cpu().numpy()
+
+
+def _unidentified_params(module, family):
+    """Trainable weights the likelihood does not determine: those of inputs constant in
+    the training rows (they never get a gradient), and the family's redundant output
+    rows of the last linear layer (a softmax's reference class)."""
+    n = 0
+    aliased = aliased_inputs(module)
+    first = next((m for part in (module.body, module.head) for m in part.modules()
+                  if any(True for _ in m.parameters(recurse=False))), None)
+    first = None if first is None else _own_linear(first)
+    dead = 0
+    if (aliased is not None and aliased.any() and isinstance(first, nn.Linear)
+            and first.in_features == len(aliased) and first.weight.requires_grad):
+        dead = int(aliased.sum())
+        n += dead * first.out_features
+    last = _own_linear(module.head)
+    if family.redundant_outputs and isinstance(last, nn.Linear) and last.weight.requires_grad:
+        width = last.in_features - (dead if last is first else 0)
+        n += family.redundant_outputs * (width + (last.bias is not None))
+    return n
 
 
 class _RStyleMixin:
@@ -22,7 +57,8 @@ class _RStyleMixin:
     def _fit_statistics(self, datasets, weights):
         """Training log-likelihood (in the target's units) and parameter counts."""
         module = self.net_.module_
-        self.n_params_ = sum(p.numel() for p in module.parameters() if p.requires_grad)
+        self.n_params_ = (sum(p.numel() for p in module.parameters() if p.requires_grad)
+                          - _unidentified_params(module, self.family_))
         self.n_params_frozen_ = sum(p.numel() for p in module.parameters()
                                     if not p.requires_grad)
         logp = np.concatenate([self._dataset_log_prob(d) for d in datasets if d is not None])
@@ -84,10 +120,26 @@ class _RStyleMixin:
             return self.loglik_
         if y is None:
             raise ValueError("log_likelihood(X, y) needs the observations y for X.")
-        logp = self.predict_dist(X).log_likelihood(y)
+        family = getattr(self, "family_", None)  # None: an ensemble (a mixture)
+        if (family is not None and family.task == "classification"
+                and not self.mc_samples):
+            logp = self._class_log_prob(X, y)
+        else:
+            logp = self.predict_dist(X).log_likelihood(y)
         if sample_weight is None:
             return float(np.sum(logp))
         return float(np.dot(np.asarray(sample_weight, dtype=np.float64), logp))
+
+    def _class_log_prob(self, X, y):
+        """Per-row log-probabilities of labels ``y`` from the logits, as training
+        computes them: a confident mistake costs its finite ``-|logit|``, where the
+        probabilities (rounded to 0 or 1 beyond ``|logit| ~ 37``) would give -inf."""
+        raw = self._forward(X)[0]
+        dist = ParametricDistribution(self.family_, self._user_params(raw), self.classes_)
+        target = self.family_.target_tensor(dist._encode(y))
+        with torch.no_grad():
+            return self.family_.log_prob(raw, target.to(raw.dtype if target.is_floating_point()
+                                                       else target.dtype)).numpy()
 
     def _n_obs(self, X):
         return self.n_obs_ if X is None else len(self.predict_dist(X))
@@ -201,8 +253,10 @@ class _RStyleMixin:
         Single-parameter families give an array of the parameter's shape; others stack
         their parameters' linear predictors on a last axis in ``param_names`` order (the
         Normal: mean and log-sd)."""
-        dist = self.predict_dist(X, mc_samples=0)
-        links = self.family_.link(dict(dist.params))  # Bernoulli: logit of classes_[1]
+        if self.family_.task == "classification":  # the logits as they are: exact
+            links = self.family_.raw_link(self._forward(X)[0])  # Bernoulli: of classes_[1]
+        else:  # in y's units (a standardised y scaled back) through the parameters
+            links = self.family_.link(dict(self.predict_dist(X, mc_samples=0).params))
         values = [links[name] for name in self.family_.param_names if name in links]
         return values[0] if len(values) == 1 else np.stack(values, axis=-1)
 

@@ -198,8 +198,12 @@ class _TabularMixin:
         if not self.standardize:
             return None
         # weighted, so that integer weights act like repeated samples; not centred
-        # without intercept (the shift would be an intercept in disguise)
-        mean, scale = weighted_mean_std(X_train, w_train, center=self._fits_intercept())
+        # without intercept (the shift would be an intercept in disguise).  A column
+        # constant in the training rows is scaled by inf, i.e. fed to the net as 0: its
+        # weights get no gradient, so they would keep their random start and shift any
+        # prediction where the column differs (R calls such a coefficient aliased, NA)
+        mean, scale = weighted_mean_std(X_train, w_train, center=self._fits_intercept(),
+                                        constant_scale=np.inf)
         return Standardize(mean, scale)
 
     def _placeholder_preprocess(self):
@@ -267,6 +271,8 @@ class _TabularMixin:
         refuse_sparse(X, type(self).__name__)
         with numeric_input(type(self).__name__):
             X = validate_data(self, X, dtype=np.float32, reset=False)
+        if not X.flags.writeable:  # pandas' copy-on-write memory: torch would warn
+            X = X.copy()
         X = torch.as_tensor(X).to(device=self.net_.device, dtype=self._predict_dtype)
         bs = self._predict_batch_size
         return [X[i:i + bs] for i in range(0, len(X), bs)]

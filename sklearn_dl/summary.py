@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 from torch import nn
+from ._rstyle import aliased_inputs
 
 NETWORK_NOTE = ("AIC and BIC count every trainable weight as a parameter; for a network "
                 "they are only rough guides (weights are neither identifiable nor all "
@@ -169,6 +170,7 @@ def _linear_coefficients(est):
     if hasattr(pre, "mean"):  # Standardize: raw = W (x - m) / s + b
         m, s = pre.mean.double().numpy(), pre.scale.double().numpy()
         W, b = W / s, b - (W / s) @ m
+        W[:, ~np.isfinite(s)] = np.nan  # constant in the training rows: aliased, R's NA
     fam = est.family_
     names = list(getattr(est, "feature_names_in_", [f"x{i}" for i in range(W.shape[1])]))
     shift, scale = est._target_scaling()
@@ -318,6 +320,12 @@ def network_summary(est, X=None, y=None):
             coefficients = _add_reference(est, coefficients, X, y)
         notes.append("Coefficients are in the inputs' units (the network's input "
                      "standardisation folded in); on the scale of each parameter's link.")
+    aliased = aliased_inputs(module)
+    if aliased is not None and aliased.any():
+        names = np.asarray(getattr(est, "feature_names_in_",
+                                   [f"x{i}" for i in range(len(aliased))]))
+        notes.append(f"Constant in the training rows, so not estimable (aliased, NaN; the "
+                     f"network ignores them): {', '.join(map(str, names[aliased]))}.")
     return ModelSummary(f"{type(est).__name__} summary", sections, coefficients, notes)
 
 

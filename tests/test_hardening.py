@@ -857,3 +857,17 @@ def test_out_of_memory_in_feature_transform():
             MemoryError, match="transform ran out of memory on a batch of 4 images.*"
                                "batch_size=4.*input_size=16"):
         transformer.fit_transform(IMAGES)
+
+
+def test_predicting_on_read_only_memory_does_not_warn():
+    # pandas' copy-on-write frames hand out read-only arrays; torch warns on them
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 3)).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reg = NNRegressor(max_epochs=2, random_state=0).fit(X, X[:, 0])
+    X_ro = X.copy()
+    X_ro.flags.writeable = False
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(reg.predict(X_ro), reg.predict(X))

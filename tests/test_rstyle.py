@@ -165,3 +165,68 @@ def test_formula_glm_summary_names_the_design_columns():
     assert list(coef.index) == ["(Intercept)", "x", "C(g)[T.b]"]
     assert coef.loc["C(g)[T.b]", "log(mean)"] == pytest.approx(1.0, abs=0.2)
     assert m.aic() == pytest.approx(m.estimator_.aic())
+
+
+def _quiet_fit(est, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return est.fit(X, y)
+
+
+def test_multinomial_counts_identifiable_parameters_as_r_multinom():
+    # a softmax over K classes has (K - 1)(p + 1) parameters (R's multinom,
+    # statsmodels' MNLogit): adding z to x costs K - 1 = 2 degrees of freedom, not 3
+    pd = pytest.importorskip("pandas")
+    rng = np.random.RandomState(0)
+    df = pd.DataFrame({"x": rng.normal(size=300), "z": rng.normal(size=300)})
+    eta = np.c_[np.zeros(300), df.x, -df.x]
+    p = np.exp(eta) / np.exp(eta).sum(axis=1, keepdims=True)
+    df["k"] = [rng.choice(["a", "b", "c"], p=row) for row in p]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        small = glm("k ~ x", df, family="multinomial", random_state=0)
+        large = glm("k ~ x + z", df, family="multinomial", random_state=0)
+    assert (small.estimator_.n_params_, large.estimator_.n_params_) == (4, 6)
+    assert anova(small, large).df == 2
+    assert np.isclose(small.estimator_.aic(),
+                      2 * 4 - 2 * small.estimator_.log_likelihood())
+
+
+def test_column_constant_in_training_is_aliased_not_random():
+    # a category declared but never observed: its dummy column is all zeros, so its
+    # weight never gets a gradient.  It must neither count as a parameter, nor show
+    # its random start as a coefficient, nor move predictions where the column is 1
+    rng = np.random.RandomState(1)
+    X = np.c_[rng.normal(size=(200, 2)), np.zeros(200)]
+    y = X[:, 0] - X[:, 1] + 0.3 * rng.normal(size=200)
+    preds = []
+    for seed in (0, 1):
+        reg = _quiet_fit(GaussianNLLRegressor(random_state=seed, **GLM), X, y)
+        # intercept, two slopes, the sd's intercept and two slopes: the dead column's
+        # two weights (mean, log-sd) are not counted
+        assert reg.n_params_ == 6
+        coef = reg.summary().coefficients
+        assert coef.loc["x2"].isna().all() and coef.loc["x0"].notna().all()
+        assert "not estimable" in str(reg.summary())
+        X_new = X[:5].copy()
+        X_new[:, 2] = 1.0
+        preds.append(reg.predict(X_new))
+        np.testing.assert_allclose(preds[-1], reg.predict(X[:5]), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(preds[0], preds[1], atol=0.05)
+
+
+def test_a_confident_logistic_model_keeps_finite_links_and_log_likelihood():
+    # beyond |logit| ~ 37, p rounds to 1.0 in float64: the link rebuilt from p would be
+    # inf and a confident mistake's log-probability -inf.  Both come from the logits
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(400, 1))
+    y = (40 * X[:, 0] + rng.logistic(size=400) > 0).astype(int)
+    clf = _quiet_fit(NNClassifier(hidden_layer_sizes=(), lr=0.5, max_epochs=200,
+                                  early_stopping=False, random_state=0), X, y)
+    far = np.array([[3.0], [6.0]])
+    link = clf.predict(far, type="link")
+    assert np.all(np.isfinite(link)) and np.all(link > 40)
+    raw = clf._forward(far)[0][:, 0].numpy()
+    np.testing.assert_allclose(link, raw)
+    wrong = clf.log_likelihood(far, [0, 0])
+    np.testing.assert_allclose(wrong, -np.logaddexp(0, raw).sum(), rtol=1e-9)

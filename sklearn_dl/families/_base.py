@@ -78,6 +78,11 @@ class Family(_MarginalModel, _NumpyDistribution):
     #: location-scale families can be trained on a standardised target and mapped back
     #: exactly by :meth:`rescale` (the estimator then standardises y for you)
     location_scale = False
+    #: raw outputs the likelihood cannot tell apart: a softmax is unchanged when one
+    #: value is added to every logit, so one output row of the head's last linear layer
+    #: is not identifiable and ``n_params_`` (AIC, BIC, ``anova``'s degrees of freedom)
+    #: does not count it, as R's ``multinom`` fixes a reference class
+    redundant_outputs = 0
     #: constructor options of the family's GLM form, which :func:`sklearn_dl.glm` uses
     #: for a family given by name: R's glm has one dispersion (a constant scale), not
     #: one that depends on x, e.g. ``{"heteroscedastic": False}`` for the Normal

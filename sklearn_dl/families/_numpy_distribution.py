@@ -170,6 +170,32 @@ class _NumpyDistribution:
         return {k: get_link(self.links[k]).link(params[k]) for k in self.param_names
                 if k in self.links}
 
+    def raw_link(self, raw):
+        """:meth:`link` of the parameters the raw outputs ``raw`` give.
+
+        By default the link of :meth:`params_numpy`; a family whose raw outputs *are*
+        its linear predictors overrides this to return them as they are, which stays
+        exact where the parameter rounds to its bound (a probability of 1.0 has an
+        infinite logit).
+
+        Parameters
+        ----------
+        raw : torch.Tensor of shape (n_samples, n_outputs)
+            The head's output.
+
+        Returns
+        -------
+        links : dict of str to ndarray of float64
+
+        Examples
+        --------
+        >>> import torch
+        >>> from sklearn_dl.families import Bernoulli
+        >>> Bernoulli().raw_link(torch.tensor([[40.0]], dtype=torch.float64))
+        {'p': array([40.])}
+        """
+        return self.link(self.params_numpy(raw))
+
     def rescale(self, params, shift, scale):
         """Parameters of ``shift + scale * Y`` given those of ``Y`` (numpy).
 

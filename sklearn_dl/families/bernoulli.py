@@ -46,6 +46,10 @@ class Bernoulli(Family):
     def nll(self, raw, y, sample_weight=None):
         return F.binary_cross_entropy_with_logits(raw[:, 0], y, weight=sample_weight)
 
+    def raw_link(self, raw):
+        # the raw output is the logit: exact where sigmoid(raw) rounds to 0 or 1
+        return {"p": raw[:, 0].detach().cpu().numpy().astype(np.float64)}
+
     def check_target(self, y):
         return np.asarray(y)  # labels, encoded by the classifier
 

@@ -28,6 +28,7 @@ class Categorical(Family):
     support = "labels"
     param_names = ("p",)
     links = {"p": "softmax"}
+    redundant_outputs = 1  # softmax(raw + c) = softmax(raw)
 
     def n_outputs(self, n_targets):
         return n_targets
@@ -45,6 +46,12 @@ class Categorical(Family):
         if sample_weight is None:
             return F.cross_entropy(raw, y)  # fused mean reduction
         return (F.cross_entropy(raw, y, reduction="none") * sample_weight).mean()
+
+    def raw_link(self, raw):
+        # log-probabilities straight from the logits: finite where softmax rounds to 0
+        with torch.no_grad():
+            logp = torch.log_softmax(raw.double(), dim=1)
+        return {"p": logp.cpu().numpy()}
 
     def check_target(self, y):
         return np.asarray(y)  # labels, encoded by the classifier
