@@ -15,7 +15,9 @@ skorch's callback classes and skorch's own functions are accepted.  What cannot 
 described as plain data (your own callback classes or ``nn.Module`` architectures,
 unregistered families, other callables such as a scoring function of yours) is refused
 at save time with a message naming pickle/joblib as the alternative for files you
-trust.
+trust.  So is anything that is not an sklearn_dl network or deep ensemble: a
+``FormulaModel`` (its fitted formula is formulaic state, not plain data), a scikit-learn
+``Pipeline`` or any other estimator.
 """
 
 from __future__ import annotations
@@ -152,6 +154,38 @@ def _state(est, prefix, where):
     return tensors, meta
 
 
+def _check_savable(estimator):
+    """A ``TypeError`` at once for what the format cannot hold: it holds one sklearn_dl
+    network (weights, parameters, fitted attributes) or a deep ensemble of them."""
+    from ._base import _BaseNN
+    from .ensemble import _BaseDeepEnsemble
+
+    if isinstance(estimator, (_BaseNN, _BaseDeepEnsemble)):
+        return
+    from .formula import FormulaModel
+
+    name = type(estimator).__name__
+    inner = getattr(estimator, "estimator_", None)
+    steps = getattr(estimator, "steps", None)  # Pipeline
+    if isinstance(estimator, FormulaModel) and isinstance(inner, (_BaseNN, _BaseDeepEnsemble)):
+        part = (f" To save the network alone, use save(model.estimator_, path) (a "
+                f"{type(inner).__name__}; it then predicts from the design matrix, "
+                "e.g. model.model_matrix(newdata), not from the raw data).")
+    elif (isinstance(steps, list) and steps and isinstance(steps[-1], tuple)
+          and isinstance(steps[-1][-1], (_BaseNN, _BaseDeepEnsemble))):
+        part = (" To save its final network alone, use save(pipeline[-1], path) (it "
+                "then needs the data transformed by the earlier steps).")
+    else:
+        part = ""
+    what = ("its fitted formula (formulaic's model spec: factor levels, transform "
+            "state) is not plain data" if isinstance(estimator, FormulaModel)
+            else "the format holds only sklearn_dl networks and deep ensembles")
+    raise TypeError(
+        f"sklearn_dl.save cannot save a {name}: {what}. Save the whole model with "
+        "pickle or joblib.dump instead, and load such files only from sources you "
+        f"trust.{part}")
+
+
 def _json_default(o):
     if isinstance(o, (np.generic,)):
         return o.item()
@@ -164,6 +198,9 @@ def save(estimator, path):
     Parameters
     ----------
     estimator : fitted sklearn_dl estimator or deep ensemble
+        A network estimator (``NNRegressor``, ``NNClassifier``, ``CNNRegressor``...)
+        or a ``DeepEnsembleRegressor`` / ``DeepEnsembleClassifier``.  Anything else
+        (a ``FormulaModel``, a scikit-learn ``Pipeline`` or estimator) is refused.
     path : str or path-like
         The file to write (conventionally ``*.safetensors``).
 
@@ -174,9 +211,11 @@ def save(estimator, path):
     Raises
     ------
     TypeError
-        When a parameter or fitted attribute cannot be described as plain data (your own
-        callback classes or modules, unregistered families, your own functions): use
-        pickle/joblib then.  skorch's own callbacks are saved (as configured).
+        When ``estimator`` is not an sklearn_dl network or deep ensemble (for a
+        ``FormulaModel``, ``save(model.estimator_, path)`` saves its network alone), or
+        when a parameter or fitted attribute cannot be described as plain data (your
+        own callback classes or modules, unregistered families, your own functions):
+        use pickle/joblib then.  skorch's own callbacks are saved (as configured).
 
     Examples
     --------
@@ -194,6 +233,7 @@ def save(estimator, path):
 
     from . import __version__
 
+    _check_savable(estimator)
     check_is_fitted(estimator)
     name = type(estimator).__name__
     try:

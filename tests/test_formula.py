@@ -10,13 +10,21 @@ import pytest
 from formulaic import model_matrix
 from scipy import stats
 from sklearn.base import BaseEstimator, RegressorMixin, clone, is_classifier, is_regressor
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_dl import FormulaModel, FormulaTransformer, NNClassifier, NNRegressor, glm
+from sklearn_dl import (
+    FormulaModel,
+    FormulaTransformer,
+    GaussianNLLRegressor,
+    NNClassifier,
+    NNRegressor,
+    glm,
+)
+from sklearn_dl.distributions import MixtureDistribution, ParametricDistribution
 from sklearn_dl.families import Normal
 
 FORMULA = "~ x1 + C(g) + x1:x2 + np.log(x1)"
@@ -320,6 +328,94 @@ def test_distributional_methods_and_pickle(train, new):
     assert np.mean((new.y > interval[:, 0]) & (new.y < interval[:, 1])) > 0.75
     restored = pickle.loads(pickle.dumps(model))
     np.testing.assert_array_equal(restored.predict(new), mean)
+
+
+class _KeywordEcho(BaseEstimator):
+    """Returns the keywords each prediction method gets, to test that they are passed."""
+
+    def fit(self, X, y):
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def predict_proba(self, X, **kwargs):
+        return ("predict_proba", len(X), kwargs)
+
+    def predict_log_proba(self, X, **kwargs):
+        return ("predict_log_proba", len(X), kwargs)
+
+    def decision_function(self, X, **kwargs):
+        return ("decision_function", len(X), kwargs)
+
+    def predict_interval(self, X, **kwargs):
+        return ("predict_interval", len(X), kwargs)
+
+
+def _mc_dropout_model(train):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # a short fit is enough
+        return FormulaModel("y ~ x1 + C(g)", GaussianNLLRegressor(
+            hidden_layer_sizes=(8,), dropout=0.2, mc_samples=5, max_epochs=3,
+            random_state=0)).fit(train)
+
+
+def test_prediction_methods_pass_keyword_arguments_on(train, new):
+    model = _mc_dropout_model(train)
+    design = model.model_matrix(new)
+    assert isinstance(model.predict_dist(new), MixtureDistribution)  # mc_samples=5
+    single = model.predict_dist(new, mc_samples=0)
+    assert isinstance(single, ParametricDistribution)
+    np.testing.assert_allclose(single.mean(),
+                               model.estimator_.predict_dist(design, mc_samples=0).mean())
+    np.testing.assert_allclose(model.predict_dist(new, random_state=3).mean(),
+                               model.estimator_.predict_dist(design, random_state=3).mean())
+    np.testing.assert_allclose(model.predict(new, type="link"),
+                               model.estimator_.predict(design, type="link"))
+    echo = FormulaModel("y ~ x1", _KeywordEcho()).fit(train)
+    for method in ("predict_proba", "predict_log_proba", "decision_function",
+                   "predict_interval"):
+        assert getattr(echo, method)(new, alpha=0.2, k=1) == (method, 50,
+                                                               {"alpha": 0.2, "k": 1})
+
+
+def test_predict_uncertainty_is_delegated_when_the_estimator_has_it(train, new):
+    assert not hasattr(FormulaModel("y ~ x1", LinearRegression()).fit(train),
+                       "predict_uncertainty")
+    model = _mc_dropout_model(train)
+    parts = model.predict_uncertainty(new, random_state=0)
+    expected = model.estimator_.predict_uncertainty(model.model_matrix(new),
+                                                    random_state=0)
+    assert sorted(parts) == ["aleatoric", "epistemic", "total"]
+    for name in parts:
+        np.testing.assert_allclose(parts[name], expected[name])
+    assert np.all(parts["epistemic"] > 0)
+    np.testing.assert_array_equal(model.predict_uncertainty(new, mc_samples=0).epistemic, 0)
+    with pytest.raises(NotFittedError):
+        FormulaModel("y ~ x1", GaussianNLLRegressor()).predict_uncertainty(new)
+
+
+def test_a_dict_of_columns_is_read_as_new_data(train, new):
+    model = FormulaModel("y ~ x1 + C(g) + x1:x2", LinearRegression()).fit(train)
+    row = new.iloc[0]
+    one = {"x1": float(row.x1), "x2": float(row.x2), "g": row.g}  # R's newdata=list(...)
+    np.testing.assert_allclose(model.predict(one), model.predict(new.head(1)))
+    columns = {name: new[name].tolist() for name in ("x1", "x2", "g")}
+    np.testing.assert_allclose(model.predict(columns), model.predict(new))
+    np.testing.assert_allclose(model.predict({"x1": new.x1.to_numpy(), "x2": 0.0, "g": "b"}),
+                               model.predict(new.assign(x2=0.0, g="b")))  # scalars repeat
+    assert model.score({**columns, "y": new.y.to_numpy()}) == pytest.approx(model.score(new))
+    assert model.model_matrix(one).shape == (1, 4)
+    classifier = FormulaModel("I(y > 0) ~ x1 + C(g)", LogisticRegression()).fit(train)
+    np.testing.assert_allclose(classifier.predict_proba(one),
+                               classifier.predict_proba(new.head(1)))
+    np.testing.assert_allclose(classifier.decision_function(columns),
+                               classifier.decision_function(new))
+    with pytest.raises(ValueError, match="cannot read the dict of columns.*same length"):
+        model.predict({"x1": [1.0, 2.0], "x2": [0.0], "g": ["a", "b"]})
+    with pytest.raises(ValueError, match="empty dict"):
+        model.predict({})
+    refit = FormulaModel("y ~ x1", LinearRegression()).fit(train.to_dict("list"))
+    np.testing.assert_allclose(refit.predict(new),
+                               FormulaModel("y ~ x1", LinearRegression()).fit(train).predict(new))
 
 
 def test_grid_search_over_formula_model_without_y(train):

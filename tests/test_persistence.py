@@ -5,11 +5,15 @@ import pathlib
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from safetensors import safe_open
 from safetensors.torch import save_file
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.base import clone
+from sklearn.linear_model import LinearRegression, Ridge
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import (
     Callback,
     EarlyStopping,
@@ -25,6 +29,7 @@ import sklearn_dl
 from sklearn_dl import (
     CNNRegressor,
     DeepEnsembleClassifier,
+    FormulaModel,
     GaussianNLLRegressor,
     NNClassifier,
     NNRegressor,
@@ -146,6 +151,31 @@ def test_what_cannot_be_described_safely_is_refused_at_save(tab, tmp_path):
     with pytest.raises(TypeError, match="cannot be saved safely"):
         save(body, tmp_path / "m.safetensors")
     assert not (tmp_path / "m.safetensors").exists()
+
+
+def test_what_is_not_a_network_is_refused_at_once(tab, tmp_path):
+    X, y = tab
+    df = pd.DataFrame({"x0": X[:, 0], "x1": X[:, 1], "y": y})
+    net = GaussianNLLRegressor(max_epochs=2, random_state=0)
+    model = _quiet_fit(FormulaModel("y ~ x0 + x1", net), df, None)
+    path = tmp_path / "m.safetensors"
+    with pytest.raises(TypeError, match=r"cannot save a FormulaModel: its fitted formula"
+                       r".*pickle or joblib\.dump.*save\(model\.estimator_, path\)"):
+        save(model, path)
+    with pytest.raises(TypeError, match="cannot save a FormulaModel"):  # not NotFittedError
+        save(FormulaModel("y ~ x0", net), path)
+    pipeline = _quiet_fit(make_pipeline(StandardScaler(), clone(net)), X, y)
+    with pytest.raises(TypeError, match=r"cannot save a Pipeline: .*pickle or joblib\.dump"
+                       r".*save\(pipeline\[-1\], path\)"):
+        save(pipeline, path)
+    for other in (make_pipeline(StandardScaler(), LinearRegression()).fit(X, y),
+                  LinearRegression().fit(X, y), FormulaModel("y ~ x0", Ridge()).fit(df)):
+        with pytest.raises(TypeError, match=f"cannot save a {type(other).__name__}: .*"
+                           "pickle or joblib"):
+            save(other, path)
+    assert not path.exists()
+    save(model.estimator_, path)  # the network alone, on the design matrix
+    np.testing.assert_allclose(load(path).predict(model.model_matrix(df)), model.predict(df))
 
 
 def _rewrite(path, **changes):

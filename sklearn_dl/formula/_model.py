@@ -8,10 +8,12 @@ estimator are mixins: predictions in ``_delegation.py``, R-style statistics in
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 from formulaic.model_matrix import ModelMatrices
+from scipy import sparse
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted
@@ -31,10 +33,13 @@ class FormulaModel(_DelegatedStatistics, _DelegatedPredictions, MetaEstimatorMix
     ``estimator`` is fitted to that design (as a DataFrame, so the estimator's
     ``feature_names_in_`` are the design's column names).  Every prediction method
     re-applies the fitted formula to new data, which need not contain the response,
-    as R's ``predict(fit, newdata)``.  The estimator's ``predict``, ``predict_proba``,
-    ``predict_log_proba``, ``decision_function``, ``predict_dist``,
-    ``predict_interval``, ``score`` and the R-style ``summary``, ``log_likelihood``,
-    ``aic``, ``bic`` are offered exactly when the estimator has them.
+    as R's ``predict(fit, newdata)``; like R's ``newdata = list(...)`` it may also be
+    a dict of columns (one row when all its values are scalars).  The estimator's
+    ``predict``, ``predict_proba``, ``predict_log_proba``, ``decision_function``,
+    ``predict_dist``, ``predict_interval``, ``predict_uncertainty``, ``score`` and the
+    R-style ``summary``, ``log_likelihood``, ``aic``, ``bic`` are offered exactly when
+    the estimator has them, and keyword arguments are passed on to them
+    (``predict_dist(newdata, mc_samples=0)``).
 
     For a GLM written as a formula see :func:`sklearn_dl.glm`.
 
@@ -131,9 +136,9 @@ class FormulaModel(_DelegatedStatistics, _DelegatedPredictions, MetaEstimatorMix
 
         Parameters
         ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
+        X : DataFrame, dict or array-like of shape (n_samples, n_features)
             The data: the response and the variables of the formula (arrays are read
-            as columns ``x0 ... x{p-1}``).
+            as columns ``x0 ... x{p-1}``, a dict of columns as a DataFrame).
         y : array-like or None, default=None
             The target of a formula without a left-hand side.  With one, None or the
             same values as the response evaluated on ``X`` (checked; the formula's
@@ -165,7 +170,7 @@ class FormulaModel(_DelegatedStatistics, _DelegatedPredictions, MetaEstimatorMix
         rhs_step = FormulaTransformer(self.formula, intercept=False,
                                       na_action=self.na_action, unseen=self.unseen,
                                       context=self.context)
-        data = rhs_step._as_frame(X, reset=True)
+        data = rhs_step._as_frame(self._data(X), reset=True)
         matrix = materialize(self._name, self.formula, data, na_action=self.na_action,
                              unseen=self.unseen, context=self.context)
         lhs = None
@@ -232,9 +237,29 @@ class FormulaModel(_DelegatedStatistics, _DelegatedPredictions, MetaEstimatorMix
         return y[:, 0] if y.shape[1] == 1 else y
 
     # -- design matrices -------------------------------------------------------------------
+    def _data(self, X):
+        """``X``, with a dict of columns (R's ``newdata = list(...)``) read as a DataFrame:
+        one row when all its values are scalars, else ``pd.DataFrame(X)`` (scalars are
+        repeated along the columns given as lists or arrays)."""
+        if not isinstance(X, Mapping) or sparse.issparse(X):  # a DOK array is a dict
+            return X
+        if len(X) == 0:
+            raise ValueError(f"{self._name}: the data is an empty dict; give the "
+                             "variables of the formula as {column: value(s)}, or a "
+                             "pandas DataFrame.")
+        try:
+            if all(np.ndim(value) == 0 for value in X.values()):
+                return pd.DataFrame({name: [value] for name, value in X.items()})
+            return pd.DataFrame(dict(X))
+        except (ValueError, TypeError) as error:
+            raise ValueError(
+                f"{self._name}: cannot read the dict of columns as a DataFrame: {error}. "
+                "Give each column as a scalar (one row) or as a list or 1-D array of "
+                "the same length, or pass a pandas DataFrame.") from None
+
     def _design(self, X):
         check_is_fitted(self, "estimator_")
-        frame = self.formula_._transform_frame(X)
+        frame = self.formula_._transform_frame(self._data(X))
         return pd.DataFrame(frame.to_numpy(dtype=np.float64), columns=self.design_columns_,
                             index=frame.index)
 
@@ -243,7 +268,7 @@ class FormulaModel(_DelegatedStatistics, _DelegatedPredictions, MetaEstimatorMix
         must agree), or ``y`` itself for a formula without one."""
         if self._lhs_spec is None:
             return y
-        response = self._response(self.formula_._as_frame(X, reset=False))
+        response = self._response(self.formula_._as_frame(self._data(X), reset=False))
         return self._agreeing(y, response, where)
 
     def _agreeing(self, y, response, where):
@@ -277,7 +302,9 @@ class FormulaModel(_DelegatedStatistics, _DelegatedPredictions, MetaEstimatorMix
 
         Parameters
         ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
+        X : DataFrame, dict or array-like of shape (n_samples, n_features)
+            A dict of columns is read as a DataFrame (one row when all its values are
+            scalars).
 
         Returns
         -------
