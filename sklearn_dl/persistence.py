@@ -338,12 +338,13 @@ def load(path, device=None):
 
     Examples
     --------
-    >>> import numpy as np
+    >>> import numpy as np, os, tempfile
     >>> from sklearn_dl import NNClassifier, load, save
     >>> X = np.random.RandomState(0).normal(size=(50, 2)); y = X[:, 0] > 0
     >>> clf = NNClassifier(max_epochs=2, random_state=0).fit(X, y)
-    >>> save(clf, "classifier.safetensors")
-    >>> again = load("classifier.safetensors")
+    >>> path = os.path.join(tempfile.mkdtemp(), "classifier.safetensors")
+    >>> save(clf, path)
+    >>> again = load(path)
     >>> type(again).__name__, bool((again.predict(X) == clf.predict(X)).all())
     ('NNClassifier', True)
     """
