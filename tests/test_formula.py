@@ -606,3 +606,29 @@ def test_a_fit_without_intercept_names_its_null_model():
         model.estimator_.null_loss_)
     assert model.estimator_._null_model() == (
         "the null model (without intercept: linear predictors 0)")
+
+
+def test_glm_refuses_a_binomial_response_with_three_classes_before_training(monkeypatch):
+    from sklearn_dl import NNClassifier
+    rng = np.random.RandomState(0)
+    df = pd.DataFrame({"x": rng.normal(size=60), "k": rng.choice(["a", "b", "c"], 60)})
+
+    def no_training(self, *args, **kwargs):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(NNClassifier, "fit", no_training)
+    with pytest.raises(ValueError, match="two classes, but it has 3"):
+        glm("k ~ x", df, family="binomial")
+
+
+@pytest.mark.parametrize("formula, hint", [
+    ("y ~ I(x^2)", r"I\(x\*\*2\)"),
+    ("y ~ factor(g)", r"C\(g\)"),
+    ("y ~ x + offset(x)", "sample_weight=exposure"),
+])
+def test_r_spellings_formulaic_does_not_know_get_the_python_spelling(formula, hint):
+    rng = np.random.RandomState(0)
+    df = pd.DataFrame({"x": rng.normal(size=30), "g": rng.choice(["a", "b"], 30)})
+    df["y"] = df.x + rng.normal(size=30)
+    with pytest.raises(ValueError, match=hint):
+        glm(formula, df, family="gaussian", max_epochs=1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from ..classification import NNClassifier
 from ..families import available_families, get_family
 from ..regression import NNRegressor
@@ -112,10 +114,22 @@ def glm(formula, data, family="normal", *, sample_weight=None, na_action="raise"
                              "data.")
         sample_weight = data[sample_weight].to_numpy()
     fit_params = {} if sample_weight is None else {"sample_weight": sample_weight}
+    two_classes = classify and family_obj.name == "bernoulli"
+    if two_classes:  # a plain response column can be checked before any training
+        response = (formula.split("~")[0].strip().strip("`")
+                    if isinstance(formula, str) and "~" in formula else "")
+        if response in getattr(data, "columns", ()):
+            _check_two_classes(family, pd.unique(data[response].dropna()))
     model = FormulaModel(formula, estimator, na_action=na_action, unseen=unseen,
                          context=context).fit(data, **fit_params)
-    if classify and family_obj.name == "bernoulli" and len(model.classes_) != 2:
+    if two_classes:
+        _check_two_classes(family, model.classes_)
+    return model
+
+
+def _check_two_classes(family, classes):
+    if len(classes) != 2:
+        shown = sorted(classes, key=str)
         raise ValueError(
             f"glm: family={family!r} needs a response with two classes, but it has "
-            f"{len(model.classes_)}: {list(model.classes_)}; use family='categorical'.")
-    return model
+            f"{len(shown)}: {list(shown)}; use family='categorical'.")

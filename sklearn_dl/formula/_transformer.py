@@ -124,7 +124,22 @@ def materialize(owner, formula_or_spec, data, *, na_action, unseen, context):
                              f"formula: {error}") from error
         except (FormulaicError, ValueError, TypeError, NameError, KeyError) as error:
             raise ValueError(f"{owner}: cannot evaluate the formula on this data: "
-                             f"{error}") from error
+                             f"{error}{_r_hint(str(error))}") from error
+
+
+# R habits that formulaic spells differently, recognised in its error message
+_R_HINTS = (
+    ("xor", "In Python a power is **, not ^: write I(x**2) (or poly(x, 2))."),
+    ("name 'factor' is not defined", "R's factor(g) is C(g) here."),
+    ("name 'offset' is not defined",
+     "There is no offset(): model a rate as y = counts / exposure with "
+     "sample_weight=exposure, as scikit-learn's Poisson examples do."),
+)
+
+
+def _r_hint(message):
+    hints = [hint for key, hint in _R_HINTS if key in message]
+    return (" " + " ".join(hints)) if hints else ""
 
 
 def check_finite(owner, design):
